@@ -1,0 +1,235 @@
+package decrypt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Defaults for Options.
+const (
+	DefaultConcurrency = 8
+	DefaultCallTimeout = 30 * time.Second
+)
+
+// Options tune a Decrypter. The zero value means the defaults.
+type Options struct {
+	// Concurrency bounds the Decrypt calls in flight.
+	Concurrency int
+	// CallTimeout bounds each Decrypt call, retries included.
+	CallTimeout time.Duration
+	// LoadConfig loads the AWS configuration; config.LoadDefaultConfig
+	// when nil. It is called at most once, and only if there is something
+	// to decrypt.
+	LoadConfig func(context.Context) (aws.Config, error)
+	// ClientOptions are applied to every KMS client after kmsgen's own.
+	ClientOptions []func(*kms.Options)
+}
+
+// Result is the outcome of one Request: its plaintext, or an *Error.
+type Result struct {
+	Plaintext []byte
+	Err       error
+}
+
+// Decrypter decrypts batches of Requests. It is safe for concurrent use.
+type Decrypter struct {
+	opts Options
+
+	configOnce sync.Once
+	cfg        aws.Config
+	cfgErr     error
+
+	mu      sync.Mutex
+	clients map[clientKey]*clientEntry
+}
+
+type clientKey struct{ region, endpoint, role string }
+
+type clientEntry struct {
+	once     sync.Once
+	client   *kms.Client
+	credsErr *Error
+}
+
+// New returns a Decrypter; nothing is loaded or called until DecryptAll.
+func New(opts Options) *Decrypter {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	if opts.LoadConfig == nil {
+		opts.LoadConfig = func(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
+	}
+	return &Decrypter{opts: opts, clients: map[clientKey]*clientEntry{}}
+}
+
+// DecryptAll decrypts every request and returns the results in request
+// order. Identical requests are decrypted once and share a result.
+func (d *Decrypter) DecryptAll(ctx context.Context, reqs []Request) []Result {
+	results := make([]Result, len(reqs))
+	groups := groupIdentical(reqs)
+	sem := make(chan struct{}, d.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			plaintext, err := d.decryptOne(ctx, reqs[g[0]])
+			for _, i := range g {
+				results[i] = Result{Plaintext: plaintext, Err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// groupIdentical returns the indices of reqs grouped by identical request,
+// in order of first appearance.
+func groupIdentical(reqs []Request) [][]int {
+	index := map[string]int{}
+	var groups [][]int
+	for i, r := range reqs {
+		k := dedupKey(r)
+		if g, ok := index[k]; ok {
+			groups[g] = append(groups[g], i)
+			continue
+		}
+		index[k] = len(groups)
+		groups = append(groups, []int{i})
+	}
+	return groups
+}
+
+func dedupKey(r Request) string {
+	b, _ := json.Marshal([]any{r.Blob, r.Target.KeyID, r.Target.Context, r.Target.Region, r.Target.Endpoint, r.Target.RoleARN})
+	return string(b)
+}
+
+func (d *Decrypter) decryptOne(ctx context.Context, r Request) ([]byte, error) {
+	cfg, err := d.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := where{Target: r.Target, Region: firstNonEmpty(r.Target.Region, r.Target.arnRegion(), cfg.Region)}
+	if w.Region == "" {
+		return nil, &Error{Code: CodeNoRegion,
+			What: "no AWS region is configured for KMS",
+			Hint: "set kms.region, use a key ARN in kms.keyId, or set AWS_REGION (or the region of your AWS profile)"}
+	}
+	client, cerr := d.client(ctx, cfg, w.Region, r.Target.Endpoint, r.Target.RoleARN)
+	w.Endpoint = aws.ToString(client.Options().BaseEndpoint)
+	if cerr != nil {
+		return nil, cerr
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	in := &kms.DecryptInput{CiphertextBlob: r.Blob}
+	if r.Target.KeyID != "" {
+		in.KeyId = aws.String(r.Target.KeyID)
+	}
+	if len(r.Target.Context) > 0 {
+		in.EncryptionContext = r.Target.Context
+	}
+	out, err := client.Decrypt(callCtx, in)
+	if err != nil {
+		return nil, classify(err, w, d.opts.CallTimeout)
+	}
+	if want := r.Target.KeyARN(); want != "" && aws.ToString(out.KeyId) != want {
+		clear(out.Plaintext)
+		return nil, &Error{Code: CodeKeyMismatch,
+			What: fmt.Sprintf("KMS decrypted it with key %s, but kms.keyId pins %s", aws.ToString(out.KeyId), want),
+			Hint: "the plaintext was discarded; re-encrypt under the pinned key, or fix kms.keyId"}
+	}
+	return out.Plaintext, nil
+}
+
+func (d *Decrypter) config(ctx context.Context) (aws.Config, error) {
+	d.configOnce.Do(func() {
+		d.cfg, d.cfgErr = d.opts.LoadConfig(ctx)
+		if d.cfgErr != nil {
+			d.cfgErr = &Error{Code: CodeConfig, Err: d.cfgErr,
+				What: fmt.Sprintf("loading the AWS configuration failed: %v", d.cfgErr),
+				Hint: "check AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"}
+		}
+	})
+	return d.cfg, d.cfgErr
+}
+
+// client returns the client for (region, endpoint, role), making it on first
+// use and checking once that credentials can be had, so that missing
+// credentials are reported as such rather than as a failed call.
+func (d *Decrypter) client(ctx context.Context, cfg aws.Config, region, endpoint, role string) (*kms.Client, *Error) {
+	d.mu.Lock()
+	e, ok := d.clients[clientKey{region, endpoint, role}]
+	if !ok {
+		e = &clientEntry{}
+		d.clients[clientKey{region, endpoint, role}] = e
+	}
+	d.mu.Unlock()
+
+	e.once.Do(func() {
+		e.client = d.newClient(cfg, region, endpoint, role)
+		credsCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+		defer cancel()
+		creds := e.client.Options().Credentials
+		if creds == nil {
+			return // anonymous: nothing to check
+		}
+		if _, err := creds.Retrieve(credsCtx); err != nil {
+			e.credsErr = credentialsError(err, role)
+		}
+	})
+	return e.client, e.credsErr
+}
+
+func (d *Decrypter) newClient(cfg aws.Config, region, endpoint, role string) *kms.Client {
+	opts := []func(*kms.Options){func(o *kms.Options) {
+		o.Region = region
+		o.ClientLogMode = 0 // never log request or response bodies
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+		if role != "" {
+			stsClient := sts.NewFromConfig(cfg, func(so *sts.Options) { so.Region = region })
+			o.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, role, func(ao *stscreds.AssumeRoleOptions) {
+				ao.RoleSessionName = "kmsgen"
+			}))
+		}
+	}}
+	return kms.NewFromConfig(cfg, append(opts, d.opts.ClientOptions...)...)
+}
+
+func credentialsError(err error, role string) *Error {
+	if role != "" {
+		return &Error{Code: CodeNoCredentials, Err: err,
+			What: fmt.Sprintf("could not assume role %s: %v", role, err),
+			Hint: "check that the role's trust policy lets the current identity call sts:AssumeRole, and that the current credentials work"}
+	}
+	return &Error{Code: CodeNoCredentials, Err: err,
+		What: fmt.Sprintf("no usable AWS credentials: %v", err),
+		Hint: "provide credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, `aws sso login`, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), EKS Pod Identity, or instance metadata"}
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,12 @@
+// Package decrypt calls AWS KMS Decrypt for a batch of ciphertexts.
+//
+// It loads the AWS configuration (the SDK's default chain: environment,
+// shared config and profiles, IRSA web identity, EKS Pod Identity, SSO,
+// instance metadata) only when there is something to decrypt, keeps one
+// client per (region, endpoint, role), decrypts each distinct (ciphertext,
+// key, context, client) once, runs at most Options.Concurrency calls at a
+// time, bounds each call by Options.CallTimeout, retries with the SDK's
+// standard retryer, and turns every failure into an *Error that says what
+// failed and what to do about it. Plaintext is returned to the caller and
+// appears in no error.
+package decrypt

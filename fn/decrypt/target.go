@@ -1,0 +1,89 @@
+package decrypt
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
+
+// Target says where a ciphertext is decrypted and what it is bound to.
+type Target struct {
+	// KeyID is sent as KeyId when set: key ID, key ARN, alias or alias ARN.
+	KeyID string
+	// Context is the encryption context, sent when non-empty.
+	Context map[string]string
+	// Region, when set, overrides the region of an ARN KeyID and the
+	// region of the AWS configuration.
+	Region string
+	// Endpoint, when set, overrides the KMS endpoint URL.
+	Endpoint string
+	// RoleARN, when set, is assumed through STS before decrypting.
+	RoleARN string
+}
+
+// Request is one ciphertext to decrypt.
+type Request struct {
+	Blob   []byte
+	Target Target
+}
+
+// KeyARN returns KeyID when it is a key ARN (not an alias ARN), else "".
+// Only then must Decrypt's response name the same key.
+func (t Target) KeyARN() string {
+	a, err := arn.Parse(t.KeyID)
+	if err != nil || a.Service != "kms" || !strings.HasPrefix(a.Resource, "key/") {
+		return ""
+	}
+	return t.KeyID
+}
+
+// arnRegion returns the region of an ARN KeyID, else "".
+func (t Target) arnRegion() string {
+	if a, err := arn.Parse(t.KeyID); err == nil {
+		return a.Region
+	}
+	return ""
+}
+
+// ValidateKeyID checks a kms.keyId: an ARN must be a KMS key or alias ARN.
+func ValidateKeyID(keyID string) error {
+	if !arn.IsARN(keyID) {
+		if strings.HasPrefix(keyID, "arn:") {
+			return fmt.Errorf("%q is not a valid ARN", keyID)
+		}
+		return nil
+	}
+	a, err := arn.Parse(keyID)
+	if err != nil {
+		return fmt.Errorf("%q is not a valid ARN: %w", keyID, err)
+	}
+	if a.Service != "kms" || !(strings.HasPrefix(a.Resource, "key/") || strings.HasPrefix(a.Resource, "alias/")) {
+		return fmt.Errorf("%q is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)", keyID)
+	}
+	return nil
+}
+
+// ValidateRoleARN checks a kms.roleArn.
+func ValidateRoleARN(roleARN string) error {
+	a, err := arn.Parse(roleARN)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return fmt.Errorf("%q is not an IAM role ARN (want arn:aws:iam::ACCOUNT:role/NAME)", roleARN)
+	}
+	return nil
+}
+
+// contextString is a canonical form of an encryption context, for keys of
+// maps and for messages (the context is not secret: KMS logs it in clear).
+func contextString(ctx map[string]string) string {
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(ctx)) {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%s=%s", k, ctx[k])
+	}
+	return b.String()
+}

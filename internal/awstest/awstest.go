@@ -1,0 +1,56 @@
+// Package awstest isolates tests from the AWS configuration of the machine
+// they run on: no shared config or credentials files, no instance metadata,
+// and only the credentials, region and endpoint a test chooses.
+package awstest
+
+import (
+	"os"
+	"testing"
+)
+
+// Test credentials; emulators and the fake KMS accept any.
+const (
+	AccessKeyID     = "AKIDKMSGENTEST"
+	SecretAccessKey = "kmsgen-test-secret"
+)
+
+// Isolate points the AWS SDK (and the aws CLI) at endpoint with test
+// credentials and region. An empty region or endpoint leaves it unset.
+func Isolate(t testing.TB, endpoint, region string) {
+	t.Helper()
+	Clear(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", SecretAccessKey)
+	if region != "" {
+		t.Setenv("AWS_REGION", region)
+		t.Setenv("AWS_DEFAULT_REGION", region)
+	}
+	if endpoint != "" {
+		t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	}
+}
+
+// Clear removes every AWS setting from the environment, leaving the SDK
+// with no credentials, no region and no endpoint.
+func Clear(t testing.TB) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range Vars {
+		t.Setenv(name, "") // restores the old value when the test ends
+		os.Unsetenv(name)
+	}
+	t.Setenv("AWS_CONFIG_FILE", dir+"/no-config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/no-credentials")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// Vars are the environment variables Clear empties.
+var Vars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL_STS",
+	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+}
