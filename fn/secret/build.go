@@ -50,7 +50,26 @@ func Build(spec Spec) (*yaml.RNode, error) {
 	if err := applyOptions(rn, spec.Options); err != nil {
 		return nil, err
 	}
+	tagKeysAsStrings(rn.YNode())
 	return rn, nil
+}
+
+// tagKeysAsStrings marks every mapping key as a string. In memory kustomize
+// treats the keys as strings whatever they look like, but written out
+// untagged a key such as 53, true or null would be read back, by kustomize
+// reading our output, as a number, a boolean or null. Tagged, the YAML
+// encoder quotes exactly those keys.
+func tagKeysAsStrings(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "" {
+				k.Tag = yaml.NodeTagString
+			}
+		}
+	}
+	for _, c := range n.Content {
+		tagKeysAsStrings(c)
+	}
 }
 
 // applyOptions copies labels and annotations (sorted by key) and sets

@@ -1,0 +1,191 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+const full = `
+apiVersion: kmsgen.dev/v1alpha1
+kind: KMSSecretGenerator
+metadata:
+  name: app-secrets
+  namespace: prod
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: kmsgen
+behavior: merge
+type: kubernetes.io/tls
+envs:
+- app.env.encrypted
+- ciphertext: QUJD
+files:
+- tls.crt=certs/tls.crt.encrypted
+- certs/tls.key.encrypted
+- {key: ca.crt, ciphertext: REVG}
+literals:
+- API_TOKEN=AQICAHh
+- QUOTED="AQICAHh"
+options:
+  labels: {team: a}
+  annotations: {note: b}
+  disableNameSuffixHash: true
+  immutable: true
+kms:
+  keyId: arn:aws:kms:eu-west-1:111122223333:alias/myproject
+  region: eu-west-1
+  encryptionContext: {app: myproject}
+  endpoint: https://kms.example.test
+  roleArn: arn:aws:iam::111122223333:role/decrypt
+`
+
+func decode(t *testing.T, text string) (*KMSSecretGenerator, error) {
+	t.Helper()
+	return Decode(yaml.MustParse(text))
+}
+
+func TestDecodeFull(t *testing.T) {
+	g, err := decode(t, full)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	want := &KMSSecretGenerator{
+		APIVersion: APIVersion, Kind: Kind,
+		Metadata: Metadata{Name: "app-secrets", Namespace: "prod", Annotations: map[string]string{
+			"config.kubernetes.io/function": "exec:\n  path: kmsgen\n"}},
+		Behavior: "merge", Type: "kubernetes.io/tls",
+		Envs:     []EnvSource{{Path: "app.env.encrypted"}, {Ciphertext: "QUJD"}},
+		Files: []FileSource{
+			{Spec: "tls.crt=certs/tls.crt.encrypted"}, {Spec: "certs/tls.key.encrypted"},
+			{Key: "ca.crt", Ciphertext: "REVG"}},
+		Literals: []string{"API_TOKEN=AQICAHh", `QUOTED="AQICAHh"`},
+		Options: &types.GeneratorOptions{Labels: map[string]string{"team": "a"},
+			Annotations: map[string]string{"note": "b"}, DisableNameSuffixHash: true, Immutable: true},
+		KMS: KMS{KeyID: "arn:aws:kms:eu-west-1:111122223333:alias/myproject", Region: "eu-west-1",
+			EncryptionContext: map[string]string{"app": "myproject"}, Endpoint: "https://kms.example.test",
+			RoleARN: "arn:aws:iam::111122223333:role/decrypt"},
+	}
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("Decode (-want +got):\n%s", diff)
+	}
+	sources, err := g.Sources()
+	if err != nil {
+		t.Fatalf("Sources: %v", err)
+	}
+	wantSources := []Source{
+		{Kind: Env, Field: "envs[0]", Path: "app.env.encrypted"},
+		{Kind: Env, Field: "envs[1]", Ciphertext: "QUJD"},
+		{Kind: Literal, Field: "literals[0]", Key: "API_TOKEN", Ciphertext: "AQICAHh"},
+		{Kind: Literal, Field: "literals[1]", Key: "QUOTED", Ciphertext: "AQICAHh"},
+		{Kind: File, Field: "files[0]", Key: "tls.crt", Path: "certs/tls.crt.encrypted"},
+		{Kind: File, Field: "files[1]", Key: "tls.key", Path: "certs/tls.key.encrypted"},
+		{Kind: File, Field: "files[2]", Key: "ca.crt", Ciphertext: "REVG"},
+	}
+	if diff := cmp.Diff(wantSources, sources); diff != "" {
+		t.Errorf("Sources (-want +got):\n%s", diff)
+	}
+}
+
+const head = "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: s}\n"
+
+func TestDecodeIsStrict(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"unknown top-level field", "envz: [a]", `unknown field "envz"`},
+		{"wrong case gets a suggestion", "kms: {keyID: alias/x}", `unknown field "kms.keyID" in KMSSecretGenerator: did you mean "keyId"?`},
+		{"unknown option", "options: {disableHash: true}", `unknown field "options.disableHash"`},
+		{"unknown field in an inline env", "envs: [{ciphertext: QUJD, key: x}]", `unknown field "envs[0].key"`},
+		{"path is not a field of an env entry", "envs: [{path: a}]", `unknown field "envs[0].path"`},
+		{"unknown metadata field", "spec: {}", `unknown field "spec"`},
+		{"list where a string goes", "type: [a]", `field "type" of KMSSecretGenerator must be a string, not a list`},
+		{"string where a list goes", "envs: app.env.encrypted", `field "envs" of KMSSecretGenerator must be a list, not a scalar`},
+		{"scalar where a mapping goes", "kms: alias/x", `field "kms" of KMSSecretGenerator must be a mapping, not a scalar`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decode(t, head+tc.body)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Decode error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string // problems, in order; nil means valid
+	}{
+		{"minimal", head, nil},
+		{"wrong kind", "apiVersion: kmsgen.dev/v1alpha1\nkind: SecretGenerator\nmetadata: {name: s}", []string{
+			"apiVersion/kind is kmsgen.dev/v1alpha1/SecretGenerator; want kmsgen.dev/v1alpha1/KMSSecretGenerator"}},
+		{"no name", "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {}", []string{
+			"metadata.name is required: it is the name of the generated Secret"}},
+		{"bad behavior", head + "behavior: upsert", []string{`behavior "upsert": want create, merge or replace`}},
+		{"every source problem at once", head + `
+envs: [{}, ../app.env.encrypted]
+literals: [NOEQUALS, =AQIC, "EMPTY=", "bad key=AQIC", "Q=''"]
+files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: QUJD}, {}, .encrypted, "..x=f"]
+`, []string{
+			"envs[0]: give a path or {ciphertext: ...}",
+			`envs[1]: path "../app.env.encrypted" must be relative to the kustomization root and stay inside it`,
+			"literals[0]: want KEY=<ciphertext of the value>, found no '='",
+			"literals[1]: want KEY=<ciphertext of the value>, the key is empty",
+			`literals[2]: key "EMPTY" has no ciphertext`,
+			`literals[3]: key "bad key": key may contain only letters, digits, '-', '_' and '.'`,
+			`literals[4]: key "Q" has no ciphertext`,
+			`files[0]: "a=b=c": the key or the path contains '='`,
+			`files[1]: "=p": missing key before '='`,
+			`files[2]: "k=": missing path after '='`,
+			`files[3]: path "/etc/passwd" must be relative to the kustomization root and stay inside it`,
+			`files[4]: path "sub/../../x" must be relative to the kustomization root and stay inside it`,
+			`files[5]: key "k" has no ciphertext`,
+			"files[6]: an inline ciphertext needs a key",
+			`files[7]: give "[key=]path" or {key: ..., ciphertext: ...}`,
+			`files[8]: key "": empty key`,
+			`files[9]: key "..x": key may not start with ".."`,
+		}},
+		{"kms key id not a KMS ARN", head + "kms: {keyId: 'arn:aws:s3:::bucket'}", []string{
+			`kms.keyId: "arn:aws:s3:::bucket" is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)`}},
+		{"kms endpoint not a URL", head + "kms: {endpoint: kms.local}", []string{
+			`kms.endpoint "kms.local": want an http(s) URL such as https://kms.eu-west-1.amazonaws.com`}},
+		{"kms role not a role", head + "kms: {roleArn: 'arn:aws:iam::1:user/x'}", []string{
+			`kms.roleArn: "arn:aws:iam::1:user/x" is not an IAM role ARN (want arn:aws:iam::ACCOUNT:role/NAME)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := decode(t, tc.text)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			var got []string
+			if err := g.Validate(); err != nil {
+				got = err.(*ValidationError).Problems
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestID(t *testing.T) {
+	g := &KMSSecretGenerator{Metadata: Metadata{Name: "s"}}
+	if g.ID() != "s" {
+		t.Errorf("ID = %q", g.ID())
+	}
+	g.Metadata.Namespace = "prod"
+	if g.ID() != "prod/s" {
+		t.Errorf("ID = %q", g.ID())
+	}
+}
