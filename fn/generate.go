@@ -1,0 +1,168 @@
+package fn
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/ciphertext"
+	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/envfile"
+	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/fn/secret"
+)
+
+// Input is one validated generator and where its files are.
+type Input struct {
+	Generator *api.KMSSecretGenerator
+	// Root is the directory the generator's paths are relative to; no file
+	// outside it is read, whether by path or through a symlink.
+	Root string
+	// GlobalOptions are the kustomization's generatorOptions, if any.
+	GlobalOptions *types.GeneratorOptions
+}
+
+// Generator turns generators into Secrets.
+type Generator struct {
+	Decrypter *decrypt.Decrypter
+}
+
+// job follows one Input through the phases of Generate.
+type job struct {
+	in      Input
+	sources []api.Source
+	first   int // index of its first source in the batch of requests
+}
+
+// Generate returns one Secret per input, in order, built as kustomize's
+// secretGenerator builds them and not yet named with a hash. Every
+// ciphertext is read and checked before any KMS call, and all inputs share
+// one batch of calls. On failure it returns Errors and no Secret.
+func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode, error) {
+	jobs, reqs, errs := g.load(inputs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	results := g.Decrypter.DecryptAll(ctx, reqs)
+	defer func() {
+		for _, r := range results {
+			clear(r.Plaintext)
+		}
+	}()
+	for _, j := range jobs {
+		for i, s := range j.sources {
+			if err := results[j.first+i].Err; err != nil {
+				errs = append(errs, sourceError(j.in.Generator, s, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	secrets := make([]*yaml.RNode, 0, len(jobs))
+	for _, j := range jobs {
+		rn, err := build(j, results[j.first:j.first+len(j.sources)])
+		if err != nil {
+			errs = append(errs, &Error{Generator: j.in.Generator.ID(), Err: err})
+			continue
+		}
+		secrets = append(secrets, rn)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return secrets, nil
+}
+
+// load reads every ciphertext of every input and turns it into a request.
+func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
+	var (
+		jobs []job
+		reqs []decrypt.Request
+		errs Errors
+	)
+	for _, in := range inputs {
+		sources, err := in.Generator.Sources()
+		if err != nil {
+			errs = append(errs, &Error{Generator: in.Generator.ID(), Err: err})
+			continue
+		}
+		j := job{in: in, sources: sources, first: len(reqs)}
+		target := in.Generator.KMS.Target()
+		root, rootErr := os.OpenRoot(in.Root)
+		for _, s := range sources {
+			blob, err := readCiphertext(root, rootErr, s)
+			if err != nil {
+				errs = append(errs, sourceError(in.Generator, s, err))
+				continue
+			}
+			reqs = append(reqs, decrypt.Request{Blob: blob, Target: target})
+		}
+		if root != nil {
+			root.Close()
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, reqs, errs
+}
+
+// readCiphertext returns the CiphertextBlob of a source: inline text, or a
+// file under root holding text or the raw blob.
+func readCiphertext(root *os.Root, rootErr error, s api.Source) ([]byte, error) {
+	if s.Path == "" {
+		return ciphertext.Parse([]byte(s.Ciphertext), false)
+	}
+	if rootErr != nil {
+		return nil, fmt.Errorf("opening the kustomization root: %w", rootErr)
+	}
+	data, err := root.ReadFile(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ciphertext: %w (paths are relative to %s and may not lead outside it, symlinks included)", err, root.Name())
+	}
+	return ciphertext.Parse(data, true)
+}
+
+// build makes the Secret of one job from its sources' plaintexts, with
+// kustomize's source order (envs, literals, files) and key rules.
+func build(j job, results []decrypt.Result) (*yaml.RNode, error) {
+	var pairs []secret.Pair
+	for i, s := range j.sources {
+		plaintext := results[i].Plaintext
+		if s.Kind != api.Env {
+			pairs = append(pairs, secret.Pair{Key: s.Key, Value: string(plaintext), Origin: s.String()})
+			continue
+		}
+		entries, err := envfile.Parse(plaintext)
+		if err != nil {
+			return nil, fmt.Errorf("%s: decrypted env file: %w", s, err)
+		}
+		for _, e := range entries {
+			pairs = append(pairs, secret.Pair{Key: e.Key, Value: e.Value, Origin: fmt.Sprintf("%s line %d", s, e.Line)})
+		}
+	}
+	data, err := secret.DataMap(pairs)
+	if err != nil {
+		return nil, err
+	}
+	gen := j.in.Generator
+	return secret.Build(secret.Spec{
+		Name:      gen.Metadata.Name,
+		Namespace: gen.Metadata.Namespace,
+		Type:      gen.Type,
+		Options:   kustomization.Merge(gen.Options, j.in.GlobalOptions),
+		Data:      data,
+	})
+}
+
+func sourceError(g *api.KMSSecretGenerator, s api.Source, err error) *Error {
+	return &Error{Generator: g.ID(), Field: s.Field, Source: s.String(), Err: err}
+}
+
+// NewGenerator returns a Generator decrypting with opts.
+func NewGenerator(opts decrypt.Options) *Generator {
+	return &Generator{Decrypter: decrypt.New(opts)}
+}

@@ -1,0 +1,122 @@
+package fn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/fn/secret"
+)
+
+// Processor is the KRM function as kustomize runs it, listed under
+// `generators:` with the generator as the functionConfig. It emits the
+// Secret unhashed, marked so that kustomize hashes it and applies the
+// behavior, exactly as for its builtin secretGenerator; drops the echoed
+// generator; and merges in the generatorOptions of the kustomization in
+// WorkDir, which is where kustomize runs exec functions.
+type Processor struct {
+	Context   context.Context
+	Generator *Generator
+	// WorkDir is the kustomization root: file paths resolve against it.
+	WorkDir string
+}
+
+var _ framework.ResourceListProcessor = (*Processor)(nil)
+
+// Process implements framework.ResourceListProcessor. On failure it adds an
+// error result per failure, leaves no Secret in the items and returns the
+// error.
+func (p *Processor) Process(rl *framework.ResourceList) error {
+	gen, err := decodeGenerator(rl.FunctionConfig)
+	if err != nil {
+		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), nil)
+	}
+	global, kfile, err := kustomization.GeneratorOptions(p.WorkDir)
+	switch {
+	case errors.Is(err, kustomization.ErrNotFound):
+		rl.Results = append(rl.Results, &framework.Result{
+			Severity:    framework.Warning,
+			ResourceRef: ref(gen),
+			Message: fmt.Sprintf("the kustomization's generatorOptions were not applied: %v. "+
+				"kustomize runs exec functions in the kustomization root; a container function sees it only if it is mounted there", err),
+		})
+	case err != nil:
+		return fail(rl, Errors{{Generator: gen.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}, gen)
+	default:
+		_ = kfile
+	}
+	secrets, err := p.Generator.Generate(p.Context, []Input{{Generator: gen, Root: p.WorkDir, GlobalOptions: global}})
+	if err != nil {
+		return fail(rl, asErrors(err, gen.ID()), gen)
+	}
+	opts := kustomization.Merge(gen.Options, global)
+	needsHash := opts == nil || !opts.DisableNameSuffixHash
+	if err := secret.MarkForKustomize(secrets[0], needsHash, gen.Behavior); err != nil {
+		return fail(rl, asErrors(err, gen.ID()), gen)
+	}
+	rl.Items = append(withoutGenerators(rl.Items), secrets[0])
+	return nil
+}
+
+// decodeGenerator decodes and validates the functionConfig.
+func decodeGenerator(config *yaml.RNode) (*api.KMSSecretGenerator, error) {
+	if config == nil {
+		return nil, fmt.Errorf("no functionConfig: list a %s under the kustomization's generators", api.Kind)
+	}
+	gen, err := api.Decode(config)
+	if err != nil {
+		return nil, err
+	}
+	if err := gen.Validate(); err != nil {
+		return nil, &Error{Generator: gen.ID(), Err: err}
+	}
+	return gen, nil
+}
+
+// fail records errs as error results and drops every generated item.
+func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) error {
+	for _, e := range errs {
+		r := &framework.Result{Severity: framework.Error, Message: e.Error(), ResourceRef: ref(gen)}
+		if e.Field != "" {
+			r.Field = &framework.Field{Path: e.Field}
+		}
+		rl.Results = append(rl.Results, r)
+	}
+	rl.Items = withoutGenerators(rl.Items)
+	return errs
+}
+
+func ref(gen *api.KMSSecretGenerator) *yaml.ResourceIdentifier {
+	if gen == nil {
+		return nil
+	}
+	return &yaml.ResourceIdentifier{
+		TypeMeta: yaml.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
+		NameMeta: yaml.NameMeta{Name: gen.Metadata.Name, Namespace: gen.Metadata.Namespace},
+	}
+}
+
+func generatorName(config *yaml.RNode) string {
+	if config == nil {
+		return ""
+	}
+	return config.GetName()
+}
+
+// withoutGenerators drops KMSSecretGenerator items: kustomize passes the
+// generator itself as an item, and it is not part of the output.
+func withoutGenerators(items []*yaml.RNode) []*yaml.RNode {
+	out := items[:0:0]
+	for _, it := range items {
+		if it.GetKind() == api.Kind && it.GetApiVersion() == api.APIVersion {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
