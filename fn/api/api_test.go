@@ -62,7 +62,7 @@ func TestDecodeFull(t *testing.T) {
 		Metadata: Metadata{Name: "app-secrets", Namespace: "prod", Annotations: map[string]string{
 			"config.kubernetes.io/function": "exec:\n  path: kmsgen\n"}},
 		Behavior: "merge", Type: "kubernetes.io/tls",
-		Envs:     []EnvSource{{Path: "app.env.encrypted"}, {Ciphertext: "QUJD"}},
+		Envs: []EnvSource{{Path: "app.env.encrypted"}, {Ciphertext: "QUJD"}},
 		Files: []FileSource{
 			{Spec: "tls.crt=certs/tls.crt.encrypted"}, {Spec: "certs/tls.key.encrypted"},
 			{Key: "ca.crt", Ciphertext: "REVG"}},
