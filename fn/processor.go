@@ -36,7 +36,7 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 	if err != nil {
 		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), nil)
 	}
-	global, kfile, err := kustomization.GeneratorOptions(p.WorkDir)
+	global, _, err := kustomization.GeneratorOptions(p.WorkDir)
 	switch {
 	case errors.Is(err, kustomization.ErrNotFound):
 		rl.Results = append(rl.Results, &framework.Result{
@@ -47,8 +47,6 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 		})
 	case err != nil:
 		return fail(rl, Errors{{Generator: gen.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}, gen)
-	default:
-		_ = kfile
 	}
 	secrets, err := p.Generator.Generate(p.Context, []Input{{Generator: gen, Root: p.WorkDir, GlobalOptions: global}})
 	if err != nil {
