@@ -24,6 +24,10 @@ type Processor struct {
 	Generator *Generator
 	// WorkDir is the kustomization root: file paths resolve against it.
 	WorkDir string
+	// SetupErr, when set, is a configuration error found before the
+	// generator was read (a bad KMSGEN_* setting, say); Process reports it
+	// as the generator's failure, so it reaches the results too.
+	SetupErr error
 }
 
 var _ framework.ResourceListProcessor = (*Processor)(nil)
@@ -35,6 +39,9 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 	gen, err := decodeGenerator(rl.FunctionConfig)
 	if err != nil {
 		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), nil)
+	}
+	if p.SetupErr != nil {
+		return fail(rl, Errors{{Generator: gen.ID(), Err: p.SetupErr}}, gen)
 	}
 	global, _, err := kustomization.GeneratorOptions(p.WorkDir)
 	switch {

@@ -13,14 +13,11 @@ import (
 
 // runFunction is the KRM function: ResourceList in, ResourceList out.
 func runFunction(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-	gen, err := newGenerator()
-	if err != nil {
-		return err
-	}
+	opts, optsErr := fn.OptionsFromEnv(os.Getenv)
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	p := &fn.Processor{Context: ctx, Generator: gen, WorkDir: wd}
+	p := &fn.Processor{Context: ctx, Generator: fn.NewGenerator(opts), WorkDir: wd, SetupErr: optsErr}
 	return framework.Execute(p, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
 }
