@@ -103,8 +103,10 @@ func TestFailuresUnderKustomize(t *testing.T) {
 		{name: "endpoint unreachable", extra: "kms: {endpoint: " + closedPortURL(t) + "}\n", env: awsEnv("AWS_MAX_ATTEMPTS=1"),
 			want: []string{"could not reach http://127.0.0.1:", "kms.endpoint"}},
 		{name: "throttled past the retries", env: awsEnv("AWS_MAX_ATTEMPTS=2"),
-			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Code: "ThrottlingException", Message: "Rate exceeded"} },
-			want:  []string{"ThrottlingException", "after 2 attempts", "KMSGEN_CONCURRENCY"}},
+			fault: func(fakekms.Call) *fakekms.Fault {
+				return &fakekms.Fault{Code: "ThrottlingException", Message: "Rate exceeded"}
+			},
+			want: []string{"ThrottlingException", "after 2 attempts", "KMSGEN_CONCURRENCY"}},
 		{name: "timeout", env: awsEnv("KMSGEN_TIMEOUT=300ms"),
 			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Delay: 5 * time.Second} },
 			want:  []string{"no answer from", "within 300ms", "KMSGEN_TIMEOUT"}},

@@ -217,4 +217,3 @@ func (k *KMS) ScheduleDeletion(ctx context.Context, keyID string) error {
 	_, err := k.Client().ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyID), PendingWindowInDays: aws.Int32(7)})
 	return err
 }
-
