@@ -1,0 +1,88 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kmsgen.dev/kmsgen/internal/emulator"
+)
+
+// repoRoot is the repository root, the parent of this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestMakeDemo runs the README's quickstart command and checks its output.
+func TestMakeDemo(t *testing.T) {
+	root := repoRoot(t)
+	res := run(t, root, baseEnv(), nil, "make", "-s", "demo")
+	if res.code != 0 {
+		t.Fatalf("make demo: exit %d\n%s", res.code, res.stderr)
+	}
+	want, err := os.ReadFile(filepath.Join(root, "examples/kustomize/expected-output.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), res.stdout); diff != "" {
+		t.Errorf("make demo output differs from examples/kustomize/expected-output.yaml (-want +got):\n%s", diff)
+	}
+}
+
+// shellBlocks returns the ```sh blocks of a Markdown file, in order.
+func shellBlocks(t *testing.T, path string) string {
+	t.Helper()
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var script strings.Builder
+	for _, m := range regexp.MustCompile("(?ms)^```sh\n(.*?)^```").FindAllStringSubmatch(string(text), -1) {
+		script.WriteString(m[1])
+	}
+	if script.Len() == 0 {
+		t.Fatalf("%s has no sh blocks", path)
+	}
+	return script.String()
+}
+
+// copyDir copies the regular files of src into a new temporary directory.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	out, err := exec.Command("cp", "-R", src+"/.", dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("copying %s: %v\n%s", src, err, out)
+	}
+	return dst
+}
+
+// TestSeedWorkflowExample runs every sh block of
+// examples/seed-workflow/README.md, in order, against a fresh moto_server
+// (KMS, STS and IAM on one endpoint).
+func TestSeedWorkflowExample(t *testing.T) {
+	k, err := emulator.Start(emulator.Moto, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Stop)
+	example := filepath.Join(repoRoot(t), "examples/seed-workflow")
+	script := shellBlocks(t, filepath.Join(example, "README.md"))
+	dir := copyDir(t, example)
+	out := sh(t, dir, append(baseEnv(), k.Env()...), script)
+	for _, want := range []string{"kind: Secret", "before:   name: myproject-secrets-", "after:    name: myproject-secrets-", "arn:aws:iam::"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
