@@ -86,3 +86,18 @@ func TestSeedWorkflowExample(t *testing.T) {
 		}
 	}
 }
+
+// TestEnableExecTrap pins down the kustomize behaviour the README warns
+// about: --enable-alpha-plugins without --enable-exec exits 0 and silently
+// drops exec functions, and without either flag kustomize refuses.
+func TestEnableExecTrap(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "examples/kustomize")
+	alphaOnly := run(t, dir, baseEnv(), nil, "kustomize", "build", "--enable-alpha-plugins", ".")
+	if alphaOnly.code != 0 || strings.Contains(alphaOnly.stdout, "kind: Secret") || !strings.Contains(alphaOnly.stdout, "kind: Deployment") {
+		t.Errorf("--enable-alpha-plugins alone: exit %d, stdout:\n%s\nwant exit 0 and the Deployment without any Secret", alphaOnly.code, alphaOnly.stdout)
+	}
+	neither := run(t, dir, baseEnv(), nil, "kustomize", "build", ".")
+	if neither.code == 0 || !strings.Contains(neither.stderr, "external plugins disabled") {
+		t.Errorf("no flags: exit %d, stderr %q; want a failure about external plugins", neither.code, neither.stderr)
+	}
+}
