@@ -19,6 +19,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Generator == "" && e.Source == "" {
+		return e.Err.Error() // nothing to name yet: no generator was read
+	}
 	if e.Source == "" {
 		return fmt.Sprintf("KMSSecretGenerator %q: %v", e.Generator, e.Err)
 	}
