@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"kmsgen.dev/kmsgen/fn/api"
 )
 
 // Error is the failure of one generator, at one of its sources when Field is
 // set. Its message names both and never holds plaintext.
 type Error struct {
+	// File is the generator's file, when it was read from one (kmsgen build).
+	File string
 	// Generator is the generator's namespace/name.
 	Generator string
 	// Field is the failing source ("files[0]"), empty for the generator.
@@ -19,13 +23,26 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Generator == "" && e.Source == "" {
-		return e.Err.Error() // nothing to name yet: no generator was read
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
 	}
-	if e.Source == "" {
-		return fmt.Sprintf("KMSSecretGenerator %q: %v", e.Generator, e.Err)
+	if e.Generator != "" || e.Source != "" { // else no generator was read yet
+		fmt.Fprintf(&b, "KMSSecretGenerator %q: ", e.Generator)
 	}
-	return fmt.Sprintf("KMSSecretGenerator %q: %s: %v", e.Generator, e.Source, e.Err)
+	if e.Source != "" {
+		b.WriteString(e.Source + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// where is the shortest description of where the error is.
+func (e *Error) where() string {
+	if e.Field != "" {
+		return e.Field
+	}
+	return fmt.Sprintf("KMSSecretGenerator %q", e.Generator)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -33,8 +50,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errors are all the failures of one run, in generator and source order.
 type Errors []*Error
 
-// Error reports the first failure in full and counts the others; each one is
-// in the function's results.
+// Error reports the first failure in full and says where the others are;
+// each one is in full in the function's results.
 func (es Errors) Error() string {
 	switch len(es) {
 	case 0:
@@ -42,7 +59,11 @@ func (es Errors) Error() string {
 	case 1:
 		return es[0].Error()
 	}
-	return fmt.Sprintf("%s (and %d more errors)", es[0].Error(), len(es)-1)
+	where := make([]string, 0, len(es)-1)
+	for _, e := range es[1:] {
+		where = append(where, e.where())
+	}
+	return fmt.Sprintf("%s (and %d more errors: %s)", es[0].Error(), len(es)-1, strings.Join(where, ", "))
 }
 
 // Unwrap gives errors.Is and errors.As every failure.
@@ -59,6 +80,16 @@ func OneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
+// validationErrors turns a generator's validation problems into one Error
+// each, so that every problem gets a result with its field path.
+func validationErrors(generator string, verr *api.ValidationError) Errors {
+	es := make(Errors, len(verr.Problems))
+	for i, p := range verr.Problems {
+		es[i] = &Error{Generator: generator, Field: p.Field, Source: p.Field, Err: errors.New(p.Message)}
+	}
+	return es
+}
+
 // asErrors returns err as Errors, wrapping an error of another type.
 func asErrors(err error, generator string) Errors {
 	var es Errors
@@ -68,6 +99,10 @@ func asErrors(err error, generator string) Errors {
 	var e *Error
 	if errors.As(err, &e) {
 		return Errors{e}
+	}
+	var ferr *api.FieldError
+	if errors.As(err, &ferr) {
+		return Errors{{Generator: generator, Field: ferr.Field, Err: err}}
 	}
 	return Errors{{Generator: generator, Err: err}}
 }

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -24,6 +25,9 @@ type Input struct {
 	Root string
 	// GlobalOptions are the kustomization's generatorOptions, if any.
 	GlobalOptions *types.GeneratorOptions
+	// File is the file the generator was read from, for messages; empty
+	// under kustomize.
+	File string
 }
 
 // Generator turns generators into Secrets.
@@ -56,7 +60,7 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 	for _, j := range jobs {
 		for i, s := range j.sources {
 			if err := results[j.first+i].Err; err != nil {
-				errs = append(errs, sourceError(j.in.Generator, s, err))
+				errs = append(errs, sourceError(j.in, s, err))
 			}
 		}
 	}
@@ -67,7 +71,7 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 	for _, j := range jobs {
 		rn, err := build(j, results[j.first:j.first+len(j.sources)])
 		if err != nil {
-			errs = append(errs, &Error{Generator: j.in.Generator.ID(), Err: err})
+			errs = append(errs, err)
 			continue
 		}
 		secrets = append(secrets, rn)
@@ -88,7 +92,7 @@ func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
 	for _, in := range inputs {
 		sources, err := in.Generator.Sources()
 		if err != nil {
-			errs = append(errs, &Error{Generator: in.Generator.ID(), Err: err})
+			errs = append(errs, &Error{File: in.File, Generator: in.Generator.ID(), Err: err})
 			continue
 		}
 		j := job{in: in, sources: sources, first: len(reqs)}
@@ -97,7 +101,7 @@ func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
 		for _, s := range sources {
 			blob, err := readCiphertext(root, rootErr, s)
 			if err != nil {
-				errs = append(errs, sourceError(in.Generator, s, err))
+				errs = append(errs, sourceError(in, s, err))
 				continue
 			}
 			reqs = append(reqs, decrypt.Request{Blob: blob, Target: target})
@@ -128,38 +132,48 @@ func readCiphertext(root *os.Root, rootErr error, s api.Source) ([]byte, error) 
 
 // build makes the Secret of one job from its sources' plaintexts, with
 // kustomize's source order (envs, literals, files) and key rules.
-func build(j job, results []decrypt.Result) (*yaml.RNode, error) {
+func build(j job, results []decrypt.Result) (*yaml.RNode, *Error) {
+	gen := j.in.Generator
 	var pairs []secret.Pair
 	for i, s := range j.sources {
 		plaintext := results[i].Plaintext
 		if s.Kind != api.Env {
-			pairs = append(pairs, secret.Pair{Key: s.Key, Value: string(plaintext), Origin: s.String()})
+			pairs = append(pairs, secret.Pair{Key: s.Key, Value: string(plaintext), Origin: s.String(), Field: s.Field})
 			continue
 		}
 		entries, err := envfile.Parse(plaintext)
 		if err != nil {
-			return nil, fmt.Errorf("%s: decrypted env file: %w", s, err)
+			return nil, sourceError(j.in, s, fmt.Errorf("decrypted env file: %w", err))
 		}
 		for _, e := range entries {
-			pairs = append(pairs, secret.Pair{Key: e.Key, Value: e.Value, Origin: fmt.Sprintf("%s line %d", s, e.Line)})
+			pairs = append(pairs, secret.Pair{Key: e.Key, Value: e.Value, Origin: fmt.Sprintf("%s line %d", s, e.Line),
+				Field: s.Field, KeyIsPlaintext: true})
 		}
 	}
 	data, err := secret.DataMap(pairs)
 	if err != nil {
-		return nil, err
+		e := &Error{File: j.in.File, Generator: gen.ID(), Err: err}
+		var perr *secret.PairError
+		if errors.As(err, &perr) {
+			e.Field = perr.Pair.Field
+		}
+		return nil, e
 	}
-	gen := j.in.Generator
-	return secret.Build(secret.Spec{
+	rn, err := secret.Build(secret.Spec{
 		Name:      gen.Metadata.Name,
 		Namespace: gen.Metadata.Namespace,
 		Type:      gen.Type,
 		Options:   kustomization.Merge(gen.Options, j.in.GlobalOptions),
 		Data:      data,
 	})
+	if err != nil {
+		return nil, &Error{File: j.in.File, Generator: gen.ID(), Err: err}
+	}
+	return rn, nil
 }
 
-func sourceError(g *api.KMSSecretGenerator, s api.Source, err error) *Error {
-	return &Error{Generator: g.ID(), Field: s.Field, Source: s.String(), Err: err}
+func sourceError(in Input, s api.Source, err error) *Error {
+	return &Error{File: in.File, Generator: in.Generator.ID(), Field: s.Field, Source: s.String(), Err: err}
 }
 
 // NewGenerator returns a Generator decrypting with opts.

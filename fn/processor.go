@@ -38,7 +38,7 @@ var _ framework.ResourceListProcessor = (*Processor)(nil)
 func (p *Processor) Process(rl *framework.ResourceList) error {
 	gen, err := decodeGenerator(rl.FunctionConfig)
 	if err != nil {
-		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), nil)
+		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), gen)
 	}
 	if p.SetupErr != nil {
 		return fail(rl, Errors{{Generator: gen.ID(), Err: p.SetupErr}}, gen)
@@ -68,7 +68,9 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 	return nil
 }
 
-// decodeGenerator decodes and validates the functionConfig.
+// decodeGenerator decodes and validates a generator. When decoding worked
+// but validation did not, it returns the generator too, for resourceRefs,
+// and an Error per problem.
 func decodeGenerator(config *yaml.RNode) (*api.KMSSecretGenerator, error) {
 	if config == nil {
 		return nil, fmt.Errorf("no functionConfig: list a %s under the kustomization's generators", api.Kind)
@@ -78,7 +80,11 @@ func decodeGenerator(config *yaml.RNode) (*api.KMSSecretGenerator, error) {
 		return nil, err
 	}
 	if err := gen.Validate(); err != nil {
-		return nil, &Error{Generator: gen.ID(), Err: err}
+		var verr *api.ValidationError
+		if errors.As(err, &verr) {
+			return gen, validationErrors(gen.ID(), verr)
+		}
+		return gen, &Error{Generator: gen.ID(), Err: err}
 	}
 	return gen, nil
 }
@@ -89,6 +95,9 @@ func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) 
 		r := &framework.Result{Severity: framework.Error, Message: e.Error(), ResourceRef: ref(gen)}
 		if e.Field != "" {
 			r.Field = &framework.Field{Path: e.Field}
+		}
+		if e.File != "" {
+			r.File = &framework.File{Path: e.File}
 		}
 		rl.Results = append(rl.Results, r)
 	}

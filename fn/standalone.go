@@ -41,10 +41,13 @@ func (g *Generator) Standalone(ctx context.Context, files []GeneratorFile) ([]*y
 			}
 			gen, err := decodeGenerator(rn)
 			if err != nil {
-				errs = append(errs, asErrors(fmt.Errorf("%s: %w", f.Name, err), rn.GetName())...)
+				for _, e := range asErrors(err, rn.GetName()) {
+					e.File = f.Name
+					errs = append(errs, e)
+				}
 				continue
 			}
-			inputs = append(inputs, Input{Generator: gen, Root: f.Root})
+			inputs = append(inputs, Input{Generator: gen, Root: f.Root, File: f.Name})
 		}
 	}
 	if len(errs) > 0 {

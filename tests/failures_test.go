@@ -82,7 +82,7 @@ func TestFailuresUnderKustomize(t *testing.T) {
 		{name: "unknown field", extra: "envz: [app.env.encrypted]\n", noKMS: true,
 			want: []string{`unknown field "envz"`}},
 		{name: "invalid behavior", extra: "behavior: upsert\n", noKMS: true,
-			want: []string{`behavior "upsert": want create, merge or replace`}},
+			want: []string{`behavior: "upsert": want create, merge or replace`}},
 		{name: "path outside the root", extra: "envs: [../outside.env.encrypted]\n", noKMS: true,
 			want: []string{`envs[0]: path "../outside.env.encrypted" must be relative to the kustomization root`}},
 		{name: "symlink leading outside the root", extra: "files: [link.encrypted]\n", noKMS: true,

@@ -130,8 +130,8 @@ func TestValidate(t *testing.T) {
 		{"wrong kind", "apiVersion: kmsgen.dev/v1alpha1\nkind: SecretGenerator\nmetadata: {name: s}", []string{
 			"apiVersion/kind is kmsgen.dev/v1alpha1/SecretGenerator; want kmsgen.dev/v1alpha1/KMSSecretGenerator"}},
 		{"no name", "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {}", []string{
-			"metadata.name is required: it is the name of the generated Secret"}},
-		{"bad behavior", head + "behavior: upsert", []string{`behavior "upsert": want create, merge or replace`}},
+			"metadata.name: required: it is the name of the generated Secret"}},
+		{"bad behavior", head + "behavior: upsert", []string{`behavior: "upsert": want create, merge or replace`}},
 		{"every source problem at once", head + `
 envs: [{}, ../app.env.encrypted]
 literals: [NOEQUALS, =AQIC, "EMPTY=", "bad key=AQIC", "Q=''"]
@@ -158,7 +158,7 @@ files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: 
 		{"kms key id not a KMS ARN", head + "kms: {keyId: 'arn:aws:s3:::bucket'}", []string{
 			`kms.keyId: "arn:aws:s3:::bucket" is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)`}},
 		{"kms endpoint not a URL", head + "kms: {endpoint: kms.local}", []string{
-			`kms.endpoint "kms.local": want an http(s) URL such as https://kms.eu-west-1.amazonaws.com`}},
+			`kms.endpoint: "kms.local": want an http(s) URL such as https://kms.eu-west-1.amazonaws.com`}},
 		{"kms role not a role", head + "kms: {roleArn: 'arn:aws:iam::1:user/x'}", []string{
 			`kms.roleArn: "arn:aws:iam::1:user/x" is not an IAM role ARN (want arn:aws:iam::ACCOUNT:role/NAME)`}},
 	}
@@ -170,7 +170,9 @@ files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: 
 			}
 			var got []string
 			if err := g.Validate(); err != nil {
-				got = err.(*ValidationError).Problems
+				for _, p := range err.(*ValidationError).Problems {
+					got = append(got, p.String())
+				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)

@@ -29,6 +29,15 @@ func Decode(rn *yaml.RNode) (*KMSSecretGenerator, error) {
 	return &g, nil
 }
 
+// FieldError is a field that is unknown or has the wrong shape.
+type FieldError struct {
+	// Field is the field's path ("kms.keyID", "envs[0].key").
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
 // UnmarshalYAML accepts a path or {ciphertext: ...}.
 func (s *EnvSource) UnmarshalYAML(node *yaml.Node) error {
 	if node.Kind == yaml.ScalarNode {
@@ -132,24 +141,25 @@ func unknownFieldError(t reflect.Type, path string) error {
 	for i := 0; i < t.NumField(); i++ {
 		if name := tagName(t.Field(i)); name != "" && name != "-" {
 			if strings.EqualFold(name, last) {
-				return fmt.Errorf("unknown field %q in %s: did you mean %q?", path, Kind, name)
+				return &FieldError{Field: path, Message: fmt.Sprintf("unknown field %q in %s: did you mean %q?", path, Kind, name)}
 			}
 			known = append(known, name)
 		}
 	}
-	return fmt.Errorf("unknown field %q in %s (known here: %s)", path, Kind, strings.Join(known, ", "))
+	return &FieldError{Field: path, Message: fmt.Sprintf("unknown field %q in %s (known here: %s)", path, Kind, strings.Join(known, ", "))}
 }
 
 func shapeError(path, want string, node *yaml.Node) error {
-	if path == "" {
-		path = "(top level)"
+	shown := path
+	if shown == "" {
+		shown = "(top level)"
 	}
 	got := map[yaml.Kind]string{
 		yaml.ScalarNode:   "a scalar",
 		yaml.MappingNode:  "a mapping",
 		yaml.SequenceNode: "a list",
 	}[node.Kind]
-	return fmt.Errorf("field %q of %s must be %s, not %s", path, Kind, want, got)
+	return &FieldError{Field: path, Message: fmt.Sprintf("field %q of %s must be %s, not %s", shown, Kind, want, got)}
 }
 
 func join(path, name string) string {

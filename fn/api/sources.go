@@ -55,10 +55,10 @@ func (s Source) String() string {
 // literals, files), or every problem found parsing them.
 func (g *KMSSecretGenerator) Sources() ([]Source, error) {
 	var out []Source
-	var problems []string
+	var problems []Problem
 	add := func(s Source, err error) {
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", s.Field, err))
+			problems = append(problems, Problem{Field: s.Field, Message: err.Error()})
 			return
 		}
 		out = append(out, s)

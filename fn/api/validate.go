@@ -9,12 +9,32 @@ import (
 	"kmsgen.dev/kmsgen/fn/decrypt"
 )
 
-// ValidationError lists everything wrong with a generator.
-type ValidationError struct {
-	Problems []string
+// Problem is one thing wrong with a generator: the field it is in ("envs[1]",
+// "kms.keyId"; empty for the resource as a whole) and what is wrong.
+type Problem struct {
+	Field   string
+	Message string
 }
 
-func (e *ValidationError) Error() string { return strings.Join(e.Problems, "; ") }
+func (p Problem) String() string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
+}
+
+// ValidationError lists everything wrong with a generator.
+type ValidationError struct {
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, "; ")
+}
 
 // ID names the generator in messages: namespace/name, or name.
 func (g *KMSSecretGenerator) ID() string {
@@ -27,55 +47,56 @@ func (g *KMSSecretGenerator) ID() string {
 // Validate checks everything that needs no file and no KMS call, and
 // returns every problem at once.
 func (g *KMSSecretGenerator) Validate() error {
-	var problems []string
-	addf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var problems []Problem
+	add := func(field, format string, args ...any) {
+		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
 
 	if g.APIVersion != APIVersion || g.Kind != Kind {
-		addf("apiVersion/kind is %s/%s; want %s/%s", g.APIVersion, g.Kind, APIVersion, Kind)
+		add("", "apiVersion/kind is %s/%s; want %s/%s", g.APIVersion, g.Kind, APIVersion, Kind)
 	}
 	if g.Metadata.Name == "" {
-		addf("metadata.name is required: it is the name of the generated Secret")
+		add("metadata.name", "required: it is the name of the generated Secret")
 	}
 	switch g.Behavior {
 	case "", BehaviorCreate, BehaviorMerge, BehaviorReplace:
 	default:
-		addf("behavior %q: want create, merge or replace", g.Behavior)
+		add("behavior", "%q: want create, merge or replace", g.Behavior)
 	}
 	if _, err := g.Sources(); err != nil {
 		var verr *ValidationError
-		if errors.As(err, &verr) {
-			problems = append(problems, verr.Problems...)
-		} else {
-			addf("%v", err)
+		if !errors.As(err, &verr) {
+			return err
 		}
+		problems = append(problems, verr.Problems...)
 	}
-	if err := g.KMS.validate(); err != nil {
-		addf("%v", err)
-	}
+	problems = append(problems, g.KMS.validate()...)
 	if len(problems) > 0 {
 		return &ValidationError{Problems: problems}
 	}
 	return nil
 }
 
-func (k KMS) validate() error {
+func (k KMS) validate() []Problem {
+	var problems []Problem
 	if k.KeyID != "" {
 		if err := decrypt.ValidateKeyID(k.KeyID); err != nil {
-			return fmt.Errorf("kms.keyId: %w", err)
+			problems = append(problems, Problem{Field: "kms.keyId", Message: err.Error()})
 		}
 	}
 	if k.Endpoint != "" {
 		u, err := url.Parse(k.Endpoint)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("kms.endpoint %q: want an http(s) URL such as https://kms.eu-west-1.amazonaws.com", k.Endpoint)
+			problems = append(problems, Problem{Field: "kms.endpoint",
+				Message: fmt.Sprintf("%q: want an http(s) URL such as https://kms.eu-west-1.amazonaws.com", k.Endpoint)})
 		}
 	}
 	if k.RoleARN != "" {
 		if err := decrypt.ValidateRoleARN(k.RoleARN); err != nil {
-			return fmt.Errorf("kms.roleArn: %w", err)
+			problems = append(problems, Problem{Field: "kms.roleArn", Message: err.Error()})
 		}
 	}
-	return nil
+	return problems
 }
 
 // Target is where and how this generator's ciphertexts are decrypted.

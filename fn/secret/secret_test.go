@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -161,22 +162,31 @@ func TestMarkForKustomize(t *testing.T) {
 }
 
 func TestDataMap(t *testing.T) {
-	data, err := DataMap([]Pair{{"A", "1", "envs[0]"}, {"B", "2", "literals[0]"}})
+	data, err := DataMap([]Pair{{Key: "A", Value: "1", Origin: "envs[0]"}, {Key: "B", Value: "2", Origin: "literals[0]"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(map[string]string{"A": "1", "B": "2"}, data); diff != "" {
 		t.Errorf("DataMap (-want +got):\n%s", diff)
 	}
-	_, err = DataMap([]Pair{{"A", "1", "envs[0] line 1"}, {"A", "CANARY", "files[0]"}})
+	_, err = DataMap([]Pair{{Key: "A", Value: "1", Origin: "envs[0] line 1"}, {Key: "A", Value: "CANARY", Origin: "files[0]"}})
 	want := `files[0]: key "A" repeats the key from envs[0] line 1; every key must be unique across envs, literals and files`
 	if err == nil || err.Error() != want {
 		t.Errorf("repeated key error = %v, want %q", err, want)
 	}
-	_, err = DataMap([]Pair{{"CANARY PASSWORD", "", "envs[0] line 3"}})
+	_, err = DataMap([]Pair{{Key: "CANARY PASSWORD", Origin: "envs[0] line 3", KeyIsPlaintext: true}})
 	want = "envs[0] line 3: invalid Secret key: key may contain only letters, digits, '-', '_' and '.'"
 	if err == nil || err.Error() != want {
 		t.Errorf("invalid key error = %v, want %q", err, want)
+	}
+	_, err = DataMap([]Pair{
+		{Key: "CANARY", Origin: "envs[0] line 2", KeyIsPlaintext: true},
+		{Key: "CANARY", Origin: "envs[0] line 3", Field: "envs[0]", KeyIsPlaintext: true},
+	})
+	want = "envs[0] line 3: the key (not shown: it was read from decrypted content) repeats the key from envs[0] line 2; every key must be unique across envs, literals and files"
+	var perr *PairError
+	if err == nil || err.Error() != want || !errors.As(err, &perr) || perr.Pair.Field != "envs[0]" {
+		t.Errorf("repeated plaintext key error = %v, want %q from envs[0]", err, want)
 	}
 }
 
