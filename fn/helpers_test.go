@@ -1,0 +1,64 @@
+package fn_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"kmsgen.dev/kmsgen/fn"
+	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/internal/awstest"
+	"kmsgen.dev/kmsgen/internal/fakekms"
+)
+
+// Fixed key IDs: the fake derives key material from the ID, so ciphertexts
+// are the same on every run.
+const (
+	keyApp   = "11111111-1111-1111-1111-111111111111" // alias/app
+	keyOther = "22222222-2222-2222-2222-222222222222" // alias/other
+)
+
+// fastRetries keeps the SDK's standard retryer (three attempts) but without
+// waiting between attempts or spending a retry quota.
+func fastRetries(o *kms.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		so.RateLimiter = ratelimit.None
+	})
+}
+
+// newFake starts a fake KMS holding keyApp and keyOther and points the AWS
+// SDK at it, with test credentials and nothing from the machine.
+func newFake(t *testing.T) *fakekms.Server {
+	t.Helper()
+	fake := fakekms.New(t)
+	fake.CreateKey(keyApp, "alias/app")
+	fake.CreateKey(keyOther, "alias/other")
+	awstest.Isolate(t, fake.URL, fakekms.Region)
+	return fake
+}
+
+// newGenerator returns a Generator with fast retries and opts' other settings.
+func newGenerator(opts decrypt.Options) *fn.Generator {
+	opts.ClientOptions = append(opts.ClientOptions, fastRetries)
+	return fn.NewGenerator(opts)
+}
+
+// writeFiles writes name → content under dir, making directories.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package fn_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kmsgen.dev/kmsgen/fn"
+	"kmsgen.dev/kmsgen/fn/decrypt"
+)
+
+func TestOptionsFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    decrypt.Options
+		wantErr string // "" for success
+	}{
+		{name: "unset", want: decrypt.Options{}},
+		{name: "empty values", env: map[string]string{fn.EnvConcurrency: "", fn.EnvTimeout: ""}, want: decrypt.Options{}},
+		{name: "concurrency", env: map[string]string{fn.EnvConcurrency: "4"}, want: decrypt.Options{Concurrency: 4}},
+		{name: "concurrency 1", env: map[string]string{fn.EnvConcurrency: "1"}, want: decrypt.Options{Concurrency: 1}},
+		{name: "timeout", env: map[string]string{fn.EnvTimeout: "2m"}, want: decrypt.Options{CallTimeout: 2 * time.Minute}},
+		{name: "both", env: map[string]string{fn.EnvConcurrency: "16", fn.EnvTimeout: "1m30s"},
+			want: decrypt.Options{Concurrency: 16, CallTimeout: 90 * time.Second}},
+		{name: "concurrency zero", env: map[string]string{fn.EnvConcurrency: "0"}, wantErr: `KMSGEN_CONCURRENCY="0": want a whole number of at least 1`},
+		{name: "concurrency negative", env: map[string]string{fn.EnvConcurrency: "-2"}, wantErr: `KMSGEN_CONCURRENCY="-2"`},
+		{name: "concurrency not a number", env: map[string]string{fn.EnvConcurrency: "many"}, wantErr: `KMSGEN_CONCURRENCY="many"`},
+		{name: "concurrency fraction", env: map[string]string{fn.EnvConcurrency: "1.5"}, wantErr: `KMSGEN_CONCURRENCY="1.5"`},
+		{name: "timeout without unit", env: map[string]string{fn.EnvTimeout: "30"}, wantErr: `KMSGEN_TIMEOUT="30": want a positive duration such as 30s or 2m`},
+		{name: "timeout zero", env: map[string]string{fn.EnvTimeout: "0s"}, wantErr: `KMSGEN_TIMEOUT="0s"`},
+		{name: "timeout negative", env: map[string]string{fn.EnvTimeout: "-1s"}, wantErr: `KMSGEN_TIMEOUT="-1s"`},
+		{name: "timeout not a duration", env: map[string]string{fn.EnvTimeout: "soon"}, wantErr: `KMSGEN_TIMEOUT="soon"`},
+		{name: "valid concurrency, invalid timeout", env: map[string]string{fn.EnvConcurrency: "2", fn.EnvTimeout: "x"}, wantErr: `KMSGEN_TIMEOUT="x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var asked []string
+			got, err := fn.OptionsFromEnv(func(name string) string {
+				asked = append(asked, name)
+				return tc.env[name]
+			})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("OptionsFromEnv: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{fn.EnvConcurrency, fn.EnvTimeout}, asked); diff != "" {
+				t.Errorf("variables read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
