@@ -20,6 +20,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/decrypt"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // canary is part of every plaintext a failure case encrypts; it must
@@ -49,7 +50,7 @@ func (c *failureCase) encrypt(ctx, plaintext string) string {
 
 // write writes a file relative to the root ("../x" lands outside it).
 func (c *failureCase) write(name, content string) {
-	writeFiles(c.t, c.root, map[string]string{name: content})
+	testfiles.Write(c.t, c.root, map[string]string{name: content})
 }
 
 // threeSources is a body with an env file, a literal and a file, each

@@ -1,8 +1,6 @@
 package fn_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,18 +45,4 @@ func newFake(t *testing.T) *fakekms.Server {
 func newGenerator(opts decrypt.Options) *fn.Generator {
 	opts.ClientOptions = append(opts.ClientOptions, fastRetries)
 	return fn.NewGenerator(opts)
-}
-
-// writeFiles writes name → content under dir, making directories.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

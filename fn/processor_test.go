@@ -18,6 +18,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/decrypt"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // TestProcessorLoadsConfigOnlyForSources: a generator with nothing to
@@ -52,7 +53,7 @@ func TestProcessorLoadsConfigOnlyForSources(t *testing.T) {
 					Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, "")}, nil
 			}})
 			root := t.TempDir()
-			writeFiles(t, root, map[string]string{"kustomization.yaml": "kind: Kustomization\n"})
+			testfiles.Write(t, root, map[string]string{"kustomization.yaml": "kind: Kustomization\n"})
 			encrypt := func(p string) string {
 				return base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte(p)))
 			}

@@ -6,40 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/internal/krustytest"
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
-
-// kustomize runs kustomize in-process on an in-memory kustomization k with
-// files and returns its output.
-func kustomize(t *testing.T, k types.Kustomization, files map[string]string) string {
-	t.Helper()
-	fs := filesys.MakeFsInMemory()
-	body, err := yaml.Marshal(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files["kustomization.yaml"] = string(body)
-	for name, content := range files {
-		if err := fs.WriteFile("/app/"+name, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/app")
-	if err != nil {
-		t.Fatalf("kustomize: %v", err)
-	}
-	out, err := m.AsYaml()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
 
 func TestStandaloneNamesLikeKustomize(t *testing.T) {
 	const (
@@ -73,7 +47,7 @@ func TestStandaloneNamesLikeKustomize(t *testing.T) {
 			ct := func(p string) string {
 				return base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte(p)))
 			}
-			writeFiles(t, root, map[string]string{"app.env.encrypted": ct(env), "certs/tls.crt.encrypted": ct(cert)})
+			testfiles.Write(t, root, map[string]string{"app.env.encrypted": ct(env), "certs/tls.crt.encrypted": ct(cert)})
 			gen := "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\n" + tc.head +
 				"envs:\n- app.env.encrypted\nliterals:\n- TOKEN=" + ct("t0k3n") + "\nfiles:\n- certs/tls.crt.encrypted\n"
 			secrets, err := newGenerator(decrypt.Options{}).Standalone(t.Context(), []fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(gen), Root: root}})
@@ -87,7 +61,7 @@ func TestStandaloneNamesLikeKustomize(t *testing.T) {
 			args := tc.args
 			args.KvPairSources = types.KvPairSources{
 				EnvSources: []string{"app.env"}, LiteralSources: []string{"TOKEN=t0k3n"}, FileSources: []string{"certs/tls.crt"}}
-			want := kustomize(t, types.Kustomization{SecretGenerator: []types.SecretArgs{{GeneratorArgs: args, Type: tc.typ}}},
+			want := krustytest.Build(t, types.Kustomization{SecretGenerator: []types.SecretArgs{{GeneratorArgs: args, Type: tc.typ}}},
 				map[string]string{"app.env": env, "certs/tls.crt": cert})
 			wantName := yaml.MustParse(want).GetName()
 			if tc.wantName != "" && wantName != tc.wantName {
@@ -100,7 +74,7 @@ func TestStandaloneNamesLikeKustomize(t *testing.T) {
 				t.Errorf("name = %q, want %q as kustomize names it", got, wantName)
 			}
 			// The whole Secret, as kustomize reads it back, is the builtin's.
-			got := kustomize(t, types.Kustomization{Resources: []string{"secret.yaml"}}, map[string]string{"secret.yaml": secrets[0].MustString()})
+			got := krustytest.Reparsed(t, secrets[0].MustString())
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Secret (-kustomize builtin +kmsgen):\n%s", diff)
 			}
@@ -114,7 +88,7 @@ func TestStandaloneRootPerFile(t *testing.T) {
 	var files []fn.GeneratorFile
 	for _, name := range []string{"one", "two"} {
 		root := t.TempDir()
-		writeFiles(t, root, map[string]string{"v.encrypted": base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte(name)))})
+		testfiles.Write(t, root, map[string]string{"v.encrypted": base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte(name)))})
 		files = append(files, fn.GeneratorFile{Name: name + ".yaml", Root: root, Content: []byte(
 			"apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: " + name + "}\n" +
 				"files: [v.encrypted]\noptions: {disableNameSuffixHash: true}\n")})

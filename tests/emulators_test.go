@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // canary is in every plaintext these tests encrypt; it must never show up
@@ -25,18 +27,8 @@ func generatorTree(t *testing.T, m migration, kms string) map[string]string {
 	return map[string]string{
 		"kustomization.yaml": "generators: [generator.yaml]\n",
 		"app.env.encrypted":  base64.StdEncoding.EncodeToString(env) + "\n",
-		"generator.yaml": fmt.Sprintf(`apiVersion: kmsgen.dev/v1alpha1
-kind: KMSSecretGenerator
-metadata:
-  name: app-secrets
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: kmsgen
-envs: [app.env.encrypted]
-literals: [API_TOKEN=%s]
-kms:
-%s`, base64.StdEncoding.EncodeToString(lit), kms),
+		"generator.yaml": execGenerator("app-secrets") + fmt.Sprintf("envs: [app.env.encrypted]\nliterals: [API_TOKEN=%s]\nkms:\n%s",
+			base64.StdEncoding.EncodeToString(lit), kms),
 	}
 }
 
@@ -114,7 +106,7 @@ func TestEmulators(t *testing.T) {
 			t.Run("decrypts with key, alias ARN and context", func(t *testing.T) {
 				for _, keyID := range []string{alias, keyARN, strings.Replace(keyARN, "key/"+keyARN[strings.LastIndex(keyARN, "/")+1:], alias, 1)} {
 					dir := t.TempDir()
-					writeFiles(t, dir, generatorTree(t, migration{kms: k, keyID: alias, context: appCtx}, fmt.Sprintf("  keyId: %s\n  encryptionContext: {app: myproject}\n", keyID)))
+					testfiles.Write(t, dir, generatorTree(t, migration{kms: k, keyID: alias, context: appCtx}, fmt.Sprintf("  keyId: %s\n  encryptionContext: {app: myproject}\n", keyID)))
 					res := kustomizeBuild(t, dir, env)
 					if res.code != 0 {
 						t.Fatalf("keyId %s: kustomize failed: %s", keyID, res.stderr)
@@ -135,7 +127,7 @@ func TestEmulators(t *testing.T) {
 			t.Run("assumes kms.roleArn", func(t *testing.T) {
 				dir := t.TempDir()
 				role := "arn:aws:iam::123456789012:role/kmsgen-decrypt"
-				writeFiles(t, dir, generatorTree(t, migration{kms: k, keyID: alias}, "  keyId: "+alias+"\n  roleArn: "+role+"\n"))
+				testfiles.Write(t, dir, generatorTree(t, migration{kms: k, keyID: alias}, "  keyId: "+alias+"\n  roleArn: "+role+"\n"))
 				res := kustomizeBuild(t, dir, env)
 				assertNoCanary(t, res.stderr)
 				if name == "moto" { // moto serves STS on the same endpoint
@@ -204,7 +196,7 @@ func TestEmulators(t *testing.T) {
 					if tc.dataKey != "" {
 						dataKey = tc.dataKey
 					}
-					writeFiles(t, dir, generatorTree(t, migration{kms: k, keyID: dataKey, context: appCtx}, tc.kms))
+					testfiles.Write(t, dir, generatorTree(t, migration{kms: k, keyID: dataKey, context: appCtx}, tc.kms))
 					if tc.prepare != nil {
 						tc.prepare(t)
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 const fakeKey = "33333333-3333-3333-3333-333333333333"
@@ -26,16 +27,7 @@ func fakeTree(fake *fakekms.Server, extra string, files map[string]string) map[s
 		"app.env.encrypted":   base64.StdEncoding.EncodeToString(good),
 		"bad.env.encrypted":   base64.StdEncoding.EncodeToString(env),
 		"plain.env.encrypted": "DB_PASSWORD=" + canary + "\nAPI_TOKEN=" + canary + "\n",
-		"generator.yaml": `apiVersion: kmsgen.dev/v1alpha1
-kind: KMSSecretGenerator
-metadata:
-  name: app-secrets
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: kmsgen
-literals: [API_TOKEN=` + base64.StdEncoding.EncodeToString(lit) + `]
-` + extra,
+		"generator.yaml":      execGenerator("app-secrets") + "literals: [API_TOKEN=" + base64.StdEncoding.EncodeToString(lit) + "]\n" + extra,
 	}
 	for name, content := range files {
 		tree[name] = content
@@ -60,7 +52,7 @@ func TestFailuresUnderKustomize(t *testing.T) {
 	fake := fakekms.New(t)
 	fake.CreateKey(fakeKey, "alias/fake")
 	outside := t.TempDir()
-	writeFiles(t, outside, map[string]string{"secret.encrypted": base64.StdEncoding.EncodeToString(fake.Encrypt(fakeKey, nil, []byte(canary)))})
+	testfiles.Write(t, outside, map[string]string{"secret.encrypted": base64.StdEncoding.EncodeToString(fake.Encrypt(fakeKey, nil, []byte(canary)))})
 
 	awsEnv := func(extra ...string) []string {
 		env := append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_REGION=eu-west-1",
@@ -132,7 +124,7 @@ func TestFailuresUnderKustomize(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, fakeTree(fake, tc.extra, tc.files))
+			testfiles.Write(t, dir, fakeTree(fake, tc.extra, tc.files))
 			if tc.setup != nil {
 				tc.setup(t, dir)
 			}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // TestResourceListContract runs the binary the way every KRM host does:
@@ -129,7 +130,7 @@ func TestStandaloneBuild(t *testing.T) {
 	}
 	env := append(baseEnv(), k.Env()...)
 	dir := t.TempDir()
-	writeFiles(t, dir, generatorTree(t, migration{kms: k, keyID: alias}, "  keyId: "+alias+"\n"))
+	testfiles.Write(t, dir, generatorTree(t, migration{kms: k, keyID: alias}, "  keyId: "+alias+"\n"))
 	// kmsgen build resolves paths against the generator's directory, from anywhere.
 	res := run(t, t.TempDir(), env, nil, "kmsgen", "build", filepath.Join(dir, "generator.yaml"))
 	if res.code != 0 {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // diffCase is a kustomization tree that uses kustomize's builtin
@@ -294,8 +296,8 @@ func TestKustomizeDifferential(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					m := migration{kms: k, keyID: "alias/kmsgen-differential", context: tc.context, raw: tc.raw}
 					builtinDir, kmsgenDir := t.TempDir(), t.TempDir()
-					writeFiles(t, builtinDir, tc.files)
-					writeFiles(t, kmsgenDir, m.convert(t, tc.files))
+					testfiles.Write(t, builtinDir, tc.files)
+					testfiles.Write(t, kmsgenDir, m.convert(t, tc.files))
 					buildDir := tc.build
 					if buildDir == "" {
 						buildDir = "."

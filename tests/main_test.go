@@ -128,22 +128,15 @@ func run(t *testing.T, dir string, env []string, stdin []byte, name string, args
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 
+// execGenerator is the head of a KMSSecretGenerator named name that
+// kustomize runs as an exec function; callers append its fields.
+func execGenerator(name string) string {
+	return "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata:\n  name: " + name +
+		"\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: kmsgen\n"
+}
+
 // kustomizeBuild runs `kustomize build --enable-alpha-plugins --enable-exec`.
 func kustomizeBuild(t *testing.T, dir string, env []string) result {
 	t.Helper()
 	return run(t, dir, env, nil, "kustomize", "build", "--enable-alpha-plugins", "--enable-exec", ".")
-}
-
-// writeFiles writes files (path → content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 var aliasCounter atomic.Int64
@@ -31,7 +33,7 @@ func TestSeedWorkflow(t *testing.T) {
 			k := kmsEmulator(t, name)
 			work := t.TempDir()
 			plainDir, repo := filepath.Join(work, "plain"), filepath.Join(work, "repo")
-			writeFiles(t, plainDir, map[string]string{"myproject_secrets": secrets})
+			testfiles.Write(t, plainDir, map[string]string{"myproject_secrets": secrets})
 			env := append(baseEnv(), k.Env()...)
 			keyName := uniqueName("myproject")
 			env = append(env, "KMS_KEY_NAME="+keyName)
@@ -46,20 +48,10 @@ func TestSeedWorkflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			alias := "alias/" + keyName
-			writeFiles(t, repo, map[string]string{
+			testfiles.Write(t, repo, map[string]string{
 				"myproject_secrets.encrypted": string(encrypted),
 				"kustomization.yaml":          "generators: [secrets.yaml]\n",
-				"secrets.yaml": `apiVersion: kmsgen.dev/v1alpha1
-kind: KMSSecretGenerator
-metadata:
-  name: myproject-secrets
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: kmsgen
-envs: [myproject_secrets.encrypted]
-kms: {keyId: ` + alias + `}
-`,
+				"secrets.yaml":                execGenerator("myproject-secrets") + "envs: [myproject_secrets.encrypted]\nkms: {keyId: " + alias + "}\n",
 			})
 			built := kustomizeBuild(t, repo, env)
 			if built.code != 0 {

@@ -7,39 +7,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-)
 
-// kustomize runs kustomize in-process on an in-memory kustomization made of
-// files and returns its output.
-func kustomize(t *testing.T, k types.Kustomization, files map[string]string) string {
-	t.Helper()
-	fs := filesys.MakeFsInMemory()
-	for name, content := range files {
-		if err := fs.WriteFile("/app/"+name, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	body, err := yaml.Marshal(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fs.WriteFile("/app/kustomization.yaml", body); err != nil {
-		t.Fatal(err)
-	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/app")
-	if err != nil {
-		t.Fatalf("kustomize: %v", err)
-	}
-	out, err := m.AsYaml()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
+	"kmsgen.dev/kmsgen/internal/krustytest"
+)
 
 // builtin is what kustomize's own secretGenerator makes of spec.
 func builtin(t *testing.T, spec Spec) string {
@@ -50,20 +22,13 @@ func builtin(t *testing.T, spec Spec) string {
 		files["data/"+k] = v
 		sources = append(sources, k+"=data/"+k)
 	}
-	return kustomize(t, types.Kustomization{SecretGenerator: []types.SecretArgs{{
+	return krustytest.Build(t, types.Kustomization{SecretGenerator: []types.SecretArgs{{
 		GeneratorArgs: types.GeneratorArgs{
 			Namespace: spec.Namespace, Name: spec.Name, Options: spec.Options,
 			KvPairSources: types.KvPairSources{FileSources: sources},
 		},
 		Type: spec.Type,
 	}}}, files)
-}
-
-// reparsed is what kustomize makes of a Secret it reads as YAML text, as it
-// reads a function's output.
-func reparsed(t *testing.T, secret string) string {
-	t.Helper()
-	return kustomize(t, types.Kustomization{Resources: []string{"secret.yaml"}}, map[string]string{"secret.yaml": secret})
 }
 
 func TestBuildMatchesKustomize(t *testing.T) {
@@ -95,7 +60,7 @@ func TestBuildMatchesKustomize(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if diff := cmp.Diff(builtin(t, tc.spec), reparsed(t, rn.MustString())); diff != "" {
+			if diff := cmp.Diff(builtin(t, tc.spec), krustytest.Reparsed(t, rn.MustString())); diff != "" {
 				t.Errorf("Secret differs from kustomize's (-kustomize +kmsgen):\n%s", diff)
 			}
 		})
@@ -111,7 +76,7 @@ func TestKeysThatLookLikeOtherTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := yaml.Parse(reparsed(t, rn.MustString()))
+	out, err := yaml.Parse(krustytest.Reparsed(t, rn.MustString()))
 	if err != nil {
 		t.Fatal(err)
 	}
