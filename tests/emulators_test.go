@@ -91,7 +91,7 @@ func TestEmulators(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			k := kmsEmulator(t, name)
 			ctx := context.Background()
-			alias := "alias/e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
+			alias := "alias/" + uniqueName("e2e")
 			keyARN, err := k.CreateKey(ctx, alias)
 			if err != nil {
 				t.Fatal(err)

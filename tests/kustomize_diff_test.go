@@ -286,15 +286,14 @@ func TestKustomizeDifferential(t *testing.T) {
 	for _, name := range emulators {
 		t.Run(name, func(t *testing.T) {
 			k := kmsEmulator(t, name)
-			keyARN, err := k.CreateKey(context.Background(), "alias/kmsgen-differential")
-			if err != nil {
+			alias := "alias/" + uniqueName("differential")
+			if _, err := k.CreateKey(context.Background(), alias); err != nil {
 				t.Fatal(err)
 			}
-			_ = keyARN
 			env := append(baseEnv(), k.Env()...)
 			for _, tc := range diffCases {
 				t.Run(tc.name, func(t *testing.T) {
-					m := migration{kms: k, keyID: "alias/kmsgen-differential", context: tc.context, raw: tc.raw}
+					m := migration{kms: k, keyID: alias, context: tc.context, raw: tc.raw}
 					builtinDir, kmsgenDir := t.TempDir(), t.TempDir()
 					testfiles.Write(t, builtinDir, tc.files)
 					testfiles.Write(t, kmsgenDir, m.convert(t, tc.files))
