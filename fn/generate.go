@@ -28,6 +28,9 @@ type Input struct {
 	// File is the file the generator was read from, for messages; empty
 	// under kustomize.
 	File string
+	// RootHint, when set, is added to errors reading files: where paths
+	// resolve and why.
+	RootHint string
 }
 
 // Generator turns generators into Secrets.
@@ -101,6 +104,9 @@ func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
 		for _, s := range sources {
 			blob, err := readCiphertext(root, rootErr, s)
 			if err != nil {
+				if in.RootHint != "" && s.Path != "" {
+					err = fmt.Errorf("%w; %s", err, in.RootHint)
+				}
 				errs = append(errs, sourceError(in, s, err))
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -28,14 +29,25 @@ type Processor struct {
 	// generator was read (a bad KMSGEN_* setting, say); Process reports it
 	// as the generator's failure, so it reaches the results too.
 	SetupErr error
+	// Output is the value of KMSGEN_OUTPUT (kpt only).
+	Output string
 }
 
 var _ framework.ResourceListProcessor = (*Processor)(nil)
 
-// Process implements framework.ResourceListProcessor. On failure it adds an
-// error result per failure, leaves no Secret in the items and returns the
-// error.
+// Process implements framework.ResourceListProcessor for kustomize and for
+// kpt, telling them apart by their input. On failure it adds an error
+// result per failure, leaves no generated Secret in the items and returns
+// the error.
 func (p *Processor) Process(rl *framework.ResourceList) error {
+	if isKpt(rl.Items) {
+		return p.processKpt(rl)
+	}
+	return p.processKustomize(rl)
+}
+
+// processKustomize is the function as a kustomize generator.
+func (p *Processor) processKustomize(rl *framework.ResourceList) error {
 	gen, err := decodeGenerator(rl.FunctionConfig)
 	if err != nil {
 		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), gen)
@@ -89,10 +101,14 @@ func decodeGenerator(config *yaml.RNode) (*api.KMSSecretGenerator, error) {
 	return gen, nil
 }
 
-// fail records errs as error results and drops every generated item.
+// fail records errs as error results and leaves the items as they came,
+// but for the generators kustomize echoes.
 func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) error {
 	for _, e := range errs {
 		r := &framework.Result{Severity: framework.Error, Message: e.Error(), ResourceRef: ref(gen)}
+		if gen == nil && e.Generator != "" {
+			r.ResourceRef = refByID(e.Generator)
+		}
 		if e.Field != "" {
 			r.Field = &framework.Field{Path: e.Field}
 		}
@@ -101,7 +117,9 @@ func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) 
 		}
 		rl.Results = append(rl.Results, r)
 	}
-	rl.Items = withoutGenerators(rl.Items)
+	if !isKpt(rl.Items) {
+		rl.Items = withoutGenerators(rl.Items)
+	}
 	return errs
 }
 
@@ -112,6 +130,18 @@ func ref(gen *api.KMSSecretGenerator) *yaml.ResourceIdentifier {
 	return &yaml.ResourceIdentifier{
 		TypeMeta: yaml.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
 		NameMeta: yaml.NameMeta{Name: gen.Metadata.Name, Namespace: gen.Metadata.Namespace},
+	}
+}
+
+// refByID refers to the generator of ID namespace/name or name.
+func refByID(id string) *yaml.ResourceIdentifier {
+	ns, name, ok := strings.Cut(id, "/")
+	if !ok {
+		ns, name = "", id
+	}
+	return &yaml.ResourceIdentifier{
+		TypeMeta: yaml.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
+		NameMeta: yaml.NameMeta{Name: name, Namespace: ns},
 	}
 }
 

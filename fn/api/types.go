@@ -46,6 +46,17 @@ type KMSSecretGenerator struct {
 
 	// KMS says how to reach KMS and what to bind the decryption to.
 	KMS KMS `yaml:"kms,omitempty"`
+
+	// Kpt holds what only matters when kpt runs kmsgen.
+	Kpt Kpt `yaml:"kpt,omitempty"`
+}
+
+// Kpt holds kpt-only settings.
+type Kpt struct {
+	// AllowPlaintextInPackage lets kmsgen emit the Secret when kpt may
+	// write it into the package on disk (an in-place `kpt fn render`): the
+	// user's promise that the Secret's file is kept out of git.
+	AllowPlaintextInPackage bool `yaml:"allowPlaintextInPackage,omitempty"`
 }
 
 // Metadata is the part of ObjectMeta a generator uses.

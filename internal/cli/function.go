@@ -18,6 +18,7 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := &fn.Processor{Context: ctx, Generator: fn.NewGenerator(opts), WorkDir: wd, SetupErr: optsErr}
+	p := &fn.Processor{Context: ctx, Generator: fn.NewGenerator(opts), WorkDir: wd, SetupErr: optsErr,
+		Output: os.Getenv(fn.EnvOutput)}
 	return framework.Execute(p, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
 }

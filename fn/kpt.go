@@ -1,0 +1,200 @@
+package fn
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/nameref"
+	"kmsgen.dev/kmsgen/fn/secret"
+)
+
+// kpt's contract, as kmsgen defines it.
+const (
+	// GeneratorAnnotation marks each Secret kmsgen generates under kpt with
+	// its generator's name; a re-render replaces the Secret it marks.
+	GeneratorAnnotation = "kmsgen.dev/generator"
+	// EnvOutput=stdout is the user's promise that kpt's output goes to
+	// stdout or a directory of their choosing, not into the package.
+	EnvOutput = "KMSGEN_OUTPUT"
+	// OutputStdout is the only value of EnvOutput.
+	OutputStdout = "stdout"
+	// SecretFileSuffix ends the package path given to a generated Secret,
+	// next to its generator: `<generator name>.kmsgen-secret.yaml`.
+	SecretFileSuffix = ".kmsgen-secret.yaml"
+)
+
+// packagePathAnnotation is the absolute path of the package, which kpt fn
+// render (not kpt fn eval) puts on every item.
+const packagePathAnnotation = "internal.config.kubernetes.io/package-path"
+
+// evalHint explains where paths resolve when kpt gives no package path.
+const evalHint = "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root"
+
+// isKpt reports whether kpt sent the ResourceList: kpt gives every item its
+// path in the package, kustomize gives a generator's items none.
+func isKpt(items []*yaml.RNode) bool {
+	for _, it := range items {
+		if itemPath(it) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func itemPath(rn *yaml.RNode) string {
+	a := rn.GetAnnotations()
+	if p := a[kioutil.PathAnnotation]; p != "" {
+		return p
+	}
+	return a[kioutil.LegacyPathAnnotation]
+}
+
+func isGenerator(rn *yaml.RNode) bool {
+	return rn.GetKind() == api.Kind && rn.GetApiVersion() == api.APIVersion
+}
+
+// processKpt expands generators as kpt runs kmsgen. kpt has no hashing and
+// no name-reference step, so kmsgen appends the hash and rewrites references
+// itself; it keeps the generators; and it replaces the Secrets of an earlier
+// render. It runs the functionConfig's generator when there is one (a
+// pipeline step's configPath, or eval's --fn-config), else every generator
+// in the package.
+func (p *Processor) processKpt(rl *framework.ResourceList) error {
+	nodes := kptGenerators(rl)
+	if len(nodes) == 0 {
+		return fail(rl, Errors{{Err: fmt.Errorf("no %s in the package (%d resources): kmsgen has nothing to generate", api.Kind, len(rl.Items))}}, nil)
+	}
+	if p.SetupErr != nil {
+		return fail(rl, Errors{{Err: p.SetupErr}}, nil)
+	}
+	var inputs []Input
+	var errs Errors
+	for _, rn := range nodes {
+		in, err := p.kptInput(rn)
+		if err != nil {
+			errs = append(errs, err...)
+			continue
+		}
+		inputs = append(inputs, in)
+	}
+	if len(errs) > 0 {
+		return fail(rl, errs, nil)
+	}
+	secrets, err := p.Generator.Generate(p.Context, inputs)
+	if err != nil {
+		return fail(rl, asErrors(err, ""), nil)
+	}
+	items := rl.Items
+	for i, s := range secrets {
+		if items, err = placeSecret(items, inputs[i], s); err != nil {
+			return fail(rl, Errors{{File: inputs[i].File, Generator: inputs[i].Generator.ID(), Err: err}}, nil)
+		}
+	}
+	rl.Items = items
+	return nil
+}
+
+// kptGenerators returns the generator items to run.
+func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
+	fc := rl.FunctionConfig
+	var all []*yaml.RNode
+	for _, it := range rl.Items {
+		if !isGenerator(it) {
+			continue
+		}
+		if fc != nil && isGenerator(fc) && (it.GetName() != fc.GetName() || it.GetNamespace() != fc.GetNamespace()) {
+			continue
+		}
+		all = append(all, it)
+	}
+	if len(all) == 0 && fc != nil && isGenerator(fc) {
+		return []*yaml.RNode{fc} // a --fn-config that is not in the package
+	}
+	return all
+}
+
+// kptInput decodes one generator and finds its directory: paths are
+// relative to the generator's own file in the package.
+func (p *Processor) kptInput(rn *yaml.RNode) (Input, Errors) {
+	file := itemPath(rn)
+	gen, err := decodeGenerator(rn)
+	if err != nil {
+		es := asErrors(err, rn.GetName())
+		for _, e := range es {
+			e.File = file
+		}
+		return Input{}, es
+	}
+	in := Input{Generator: gen, File: file}
+	if pkg := rn.GetAnnotations()[packagePathAnnotation]; pkg != "" {
+		in.Root = filepath.Join(pkg, filepath.Dir(filepath.FromSlash(file)))
+	} else {
+		in.Root = filepath.Join(p.WorkDir, filepath.Dir(filepath.FromSlash(file)))
+		in.RootHint = evalHint
+	}
+	fail := func(format string, args ...any) (Input, Errors) {
+		return Input{}, Errors{{File: file, Generator: gen.ID(), Err: fmt.Errorf(format, args...)}}
+	}
+	switch {
+	case gen.Behavior == api.BehaviorMerge || gen.Behavior == api.BehaviorReplace:
+		return fail("behavior %s needs kustomize (a base to merge into); under kpt a generator can only create", gen.Behavior)
+	case p.Output != "" && p.Output != OutputStdout:
+		return fail("%s=%q: the only value is %s", EnvOutput, p.Output, OutputStdout)
+	case p.Output != OutputStdout && !gen.Kpt.AllowPlaintextInPackage:
+		return fail("refusing to emit the Secret: kpt fn render writes its result into the package on disk by default, and kmsgen cannot tell. "+
+			"If the output goes to -o stdout, -o unwrap or -o DIR, run with %s=%s (exec functions inherit kpt's environment); "+
+			"to write it into the package on purpose, set kpt.allowPlaintextInPackage: true in the generator and keep %s out of git",
+			EnvOutput, OutputStdout, secretPath(file, gen.Metadata.Name))
+	}
+	return in, nil
+}
+
+// secretPath is where a generated Secret goes in the package: beside its
+// generator.
+func secretPath(generatorPath, name string) string {
+	return path.Join(path.Dir(generatorPath), name+SecretFileSuffix)
+}
+
+// placeSecret names s with its hash, marks it as the generator's, replaces
+// the Secrets an earlier render made for the same generator, and points
+// every reference to the Secret (by its plain name or an earlier hashed
+// one) at the new name.
+func placeSecret(items []*yaml.RNode, in Input, s *yaml.RNode) ([]*yaml.RNode, error) {
+	gen := in.Generator
+	if gen.Options == nil || !gen.Options.DisableNameSuffixHash {
+		if err := secret.AppendHash(s); err != nil {
+			return nil, err
+		}
+	}
+	file := secretPath(in.File, gen.Metadata.Name)
+	for k, v := range map[string]string{
+		GeneratorAnnotation:           gen.Metadata.Name,
+		kioutil.PathAnnotation:        file,
+		kioutil.LegacyPathAnnotation:  file,
+		kioutil.IndexAnnotation:       "0",
+		kioutil.LegacyIndexAnnotation: "0",
+	} {
+		if err := s.PipeE(yaml.SetAnnotation(k, v)); err != nil {
+			return nil, err
+		}
+	}
+	oldNames := []string{gen.Metadata.Name}
+	kept := items[:0:0]
+	for _, it := range items {
+		if it.GetKind() == "Secret" && it.GetAnnotations()[GeneratorAnnotation] == gen.Metadata.Name && it.GetNamespace() == gen.Metadata.Namespace {
+			oldNames = append(oldNames, it.GetName())
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if err := nameref.RenameSecret(kept, gen.Metadata.Namespace, oldNames, s.GetName()); err != nil {
+		return nil, err
+	}
+	return append(kept, s), nil
+}
