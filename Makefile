@@ -10,15 +10,21 @@ LOCAL_KMS_VERSION := v0.0.0-20260228092603-2a5e92d09ab6
 export PATH := $(CURDIR)/bin:$(TOOLS_BIN):$(PATH)
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The image the examples and tests use; a registry-less name kpt will not prefix.
+IMAGE ?= localhost/kmsgen:dev
 LDFLAGS := -s -w -X kmsgen.dev/kmsgen/internal/cli.version=$(VERSION)
 
-.PHONY: all build tools demo test lint clean
+.PHONY: all build image tools demo test lint clean
 
 all: build
 
 ## build: bin/kmsgen, statically linked
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/kmsgen .
+
+## image: the container image $(IMAGE), from bin/kmsgen (docker import: no base image, no registry)
+image: build
+	hack/image.sh $(IMAGE) $(VERSION)
 
 ## tools: the pinned kustomize and local-kms, into .tools/bin
 tools: $(TOOLS_DIR)/kustomize-$(KUSTOMIZE_VERSION).stamp $(TOOLS_DIR)/local-kms-$(LOCAL_KMS_VERSION).stamp

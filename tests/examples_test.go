@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -65,6 +66,43 @@ func copyDir(t *testing.T, src string) string {
 		t.Fatalf("copying %s: %v\n%s", src, err, out)
 	}
 	return dst
+}
+
+var (
+	demoOnce sync.Once
+	demo     *emulator.KMS
+	demoErr  error
+)
+
+// demoKMS returns local-kms loaded with the public demo key of
+// examples/demo-key, started once for the run.
+func demoKMS(t *testing.T) *emulator.KMS {
+	t.Helper()
+	demoOnce.Do(func() {
+		demo, demoErr = emulator.Start(emulator.LocalKMS, emulator.Options{
+			Seed: filepath.Join(repoRoot(t), "examples/demo-key/local-kms-seed.yaml")})
+		if demoErr == nil {
+			emulatorsMu.Lock()
+			running["demo"] = demo // stopped with the others
+			emulatorsMu.Unlock()
+		}
+	})
+	if demoErr != nil {
+		t.Fatalf("starting local-kms with the demo key: %v", demoErr)
+	}
+	return demo
+}
+
+// runExample runs every sh block of examples/NAME/README.md, in order, in
+// a copy of examples/NAME inside a copy of the whole examples tree (so
+// ../demo-key and the like resolve), against local-kms with the demo key,
+// and returns the output. env is added to the environment.
+func runExample(t *testing.T, name string, env ...string) string {
+	t.Helper()
+	examples := copyDir(t, filepath.Join(repoRoot(t), "examples"))
+	script := shellBlocks(t, filepath.Join(examples, name, "README.md"))
+	full := append(baseEnv(), demoKMS(t).Env()...)
+	return sh(t, filepath.Join(examples, name), append(full, env...), script)
 }
 
 // TestSeedWorkflowExample runs every sh block of

@@ -20,7 +20,7 @@ import (
 )
 
 // tools the tests run; TestMain refuses to start without them.
-var tools = []string{"kustomize", "kubectl", "aws", "local-kms", "moto_server"}
+var tools = []string{"kustomize", "kpt", "kubectl", "aws", "jq", "local-kms", "moto_server"}
 
 // kmsgenBin is the kmsgen binary built for this run.
 var kmsgenBin string

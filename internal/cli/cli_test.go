@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,7 +19,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{name: "version", args: []string{"version"}, code: ExitOK, stdout: Version() + "\n"},
 		{name: "unknown command", args: []string{"generator.yaml"}, code: ExitUsage,
-			stderrRe: `kmsgen: unknown command "generator.yaml" (commands: build, version; with no arguments kmsgen is the KRM function)`},
+			stderrRe: `kmsgen: unknown command "generator.yaml" (commands: build, install, version; with no arguments kmsgen is the KRM function)`},
 		{name: "unknown flag", args: []string{"--nope"}, code: ExitUsage, stderrRe: "kmsgen: unknown flag: --nope"},
 		{name: "build without files", args: []string{"build"}, code: ExitUsage, stderrRe: "kmsgen: requires at least 1 arg"},
 		{name: "build of a missing file", args: []string{"build", "/nonexistent/kmsgen.yaml"}, code: ExitFailed,
@@ -42,5 +44,40 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr has %d lines, want 1: %q", n, stderr.String())
 			}
 		})
+	}
+}
+
+func TestInstall(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"install", dir}, strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	dst := filepath.Join(dir, "kmsgen")
+	info, err := os.Stat(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o755 {
+		t.Errorf("mode = %v, want 0755", info.Mode().Perm())
+	}
+	self, _ := os.Executable()
+	want, _ := os.ReadFile(self)
+	got, _ := os.ReadFile(dst)
+	if !bytes.Equal(want, got) {
+		t.Errorf("installed %d bytes, not a copy of the running binary (%d bytes)", len(got), len(want))
+	}
+	if stdout.String() != "installed "+dst+"\n" {
+		t.Errorf("stdout = %q", stdout.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("install left %d files in %s, want only kmsgen", len(entries), dir)
+	}
+	if code := Main(context.Background(), []string{"install", filepath.Join(dir, "missing")}, strings.NewReader(""), &stdout, &stderr); code != ExitFailed {
+		t.Errorf("install into a missing directory: exit %d, want %d", code, ExitFailed)
+	}
+	if code := Main(context.Background(), []string{"install"}, strings.NewReader(""), &stdout, &stderr); code != ExitUsage {
+		t.Errorf("install without a directory: exit %d, want %d", code, ExitUsage)
 	}
 }
