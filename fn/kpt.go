@@ -173,14 +173,14 @@ func placeSecret(items []*yaml.RNode, in Input, s *yaml.RNode) ([]*yaml.RNode, e
 		}
 	}
 	file := secretPath(in.File, gen.Metadata.Name)
-	for k, v := range map[string]string{
-		GeneratorAnnotation:           gen.Metadata.Name,
-		kioutil.PathAnnotation:        file,
-		kioutil.LegacyPathAnnotation:  file,
-		kioutil.IndexAnnotation:       "0",
-		kioutil.LegacyIndexAnnotation: "0",
+	for _, a := range [][2]string{
+		{GeneratorAnnotation, gen.Metadata.Name},
+		{kioutil.PathAnnotation, file},
+		{kioutil.LegacyPathAnnotation, file},
+		{kioutil.IndexAnnotation, "0"},
+		{kioutil.LegacyIndexAnnotation, "0"},
 	} {
-		if err := s.PipeE(yaml.SetAnnotation(k, v)); err != nil {
+		if err := s.PipeE(yaml.SetAnnotation(a[0], a[1])); err != nil {
 			return nil, err
 		}
 	}
