@@ -139,3 +139,17 @@ func TestEnableExecTrap(t *testing.T) {
 		t.Errorf("no flags: exit %d, stderr %q; want a failure about external plugins", neither.code, neither.stderr)
 	}
 }
+
+// TestOverlaysExample: the prod overlay merges its keys into the base's
+// Secret under a new hashed name.
+func TestOverlaysExample(t *testing.T) {
+	out := runExample(t, "overlays")
+	for _, want := range []string{
+		"name: " + demoSecretName(t), "name: prod-app-secrets-", "namespace: prod",
+		"API_TOKEN: demo-token-123\nDB_PASSWORD: prod-only-password\nDB_USER: demo\nREPORTING_URL: https://reports.prod.example.test\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
