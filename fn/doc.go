@@ -3,6 +3,7 @@
 // secretGenerator would build from the same plaintext.
 //
 // Generator does the work for any number of generators at once (one batch of
-// KMS calls); Processor is the KRM function kustomize runs, and Build is the
-// standalone `kmsgen build`.
+// KMS calls); Processor is the KRM function as kustomize and kpt run it
+// (telling them apart by their input: kpt gives every item its path in the
+// package), and Standalone is `kmsgen build`.
 package fn

@@ -14,12 +14,12 @@ import (
 	"kmsgen.dev/kmsgen/fn/secret"
 )
 
-// Processor is the KRM function as kustomize runs it, listed under
-// `generators:` with the generator as the functionConfig. It emits the
-// Secret unhashed, marked so that kustomize hashes it and applies the
-// behavior, exactly as for its builtin secretGenerator; drops the echoed
-// generator; and merges in the generatorOptions of the kustomization in
-// WorkDir, which is where kustomize runs exec functions.
+// Processor is the KRM function. Under kustomize (listed under
+// `generators:`, the generator as the functionConfig) it emits the Secret
+// unhashed, marked so that kustomize hashes it and applies the behavior,
+// exactly as for its builtin secretGenerator; drops the echoed generator;
+// and merges in the generatorOptions of the kustomization in WorkDir, which
+// is where kustomize runs exec functions. Under kpt, see processKpt.
 type Processor struct {
 	Context   context.Context
 	Generator *Generator
