@@ -49,6 +49,7 @@ lint:
 
 ## test: lint, then every test (unit, golden, emulators, kustomize differential, examples)
 test: tools build lint
+	@docker info >/dev/null 2>&1 || echo "NOTE: no Docker engine answers: the container tests will be SKIPPED (they say so with go test -v)"
 	go test -count=1 ./...
 
 clean:

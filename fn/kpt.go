@@ -2,6 +2,7 @@ package fn
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 
@@ -35,6 +36,10 @@ const packagePathAnnotation = "internal.config.kubernetes.io/package-path"
 
 // evalHint explains where paths resolve when kpt gives no package path.
 const evalHint = "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root"
+
+// renderContainerHint explains a package path that does not exist where
+// kmsgen runs: a container under kpt fn render.
+const renderContainerHint = "kpt fn render gives functions the package's path on the host, which a container cannot see: under kpt fn render run kmsgen as an exec function, or use inline ciphertexts"
 
 // isKpt reports whether kpt sent the ResourceList: kpt gives every item its
 // path in the package, kustomize gives a generator's items none.
@@ -134,6 +139,9 @@ func (p *Processor) kptInput(rn *yaml.RNode) (Input, Errors) {
 	in := Input{Generator: gen, File: file}
 	if pkg := rn.GetAnnotations()[packagePathAnnotation]; pkg != "" {
 		in.Root = filepath.Join(pkg, filepath.Dir(filepath.FromSlash(file)))
+		if _, err := os.Stat(pkg); err != nil {
+			in.RootHint = renderContainerHint
+		}
 	} else {
 		in.Root = filepath.Join(p.WorkDir, filepath.Dir(filepath.FromSlash(file)))
 		in.RootHint = evalHint
@@ -148,7 +156,7 @@ func (p *Processor) kptInput(rn *yaml.RNode) (Input, Errors) {
 		return fail("%s=%q: the only value is %s", EnvOutput, p.Output, OutputStdout)
 	case p.Output != OutputStdout && !gen.Kpt.AllowPlaintextInPackage:
 		return fail("refusing to emit the Secret: kpt fn render writes its result into the package on disk by default, and kmsgen cannot tell. "+
-			"If the output goes to -o stdout, -o unwrap or -o DIR, run with %s=%s (exec functions inherit kpt's environment); "+
+			"If the output goes to -o stdout, -o unwrap or -o DIR, run with %s=%s (exec functions inherit kpt's environment; pass it to a container with -e); "+
 			"to write it into the package on purpose, set kpt.allowPlaintextInPackage: true in the generator and keep %s out of git",
 			EnvOutput, OutputStdout, secretPath(file, gen.Metadata.Name))
 	}

@@ -222,7 +222,8 @@ func credentialsError(err error, role string) *Error {
 	}
 	return &Error{Code: CodeNoCredentials, Err: err,
 		What: fmt.Sprintf("no usable AWS credentials: %v", err),
-		Hint: "provide credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, `aws sso login`, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), EKS Pod Identity, or instance metadata"}
+		Hint: "provide credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, `aws sso login`, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), EKS Pod Identity, or instance metadata; " +
+			"a container function sees only the variables and files its host passes it (kustomize: envs and --mount; kpt fn eval: -e and --mount)"}
 }
 
 func firstNonEmpty(values ...string) string {

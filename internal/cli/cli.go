@@ -72,7 +72,7 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runFunction(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runFunction(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	root.AddCommand(newBuild(ctx), newInstall(), newVersion())

@@ -81,3 +81,22 @@ func TestInstall(t *testing.T) {
 		t.Errorf("install without a directory: exit %d, want %d", code, ExitUsage)
 	}
 }
+
+// TestWarningsOnStderr: kustomize prints no results of a function that
+// succeeds, so warnings go to stderr too.
+func TestWarningsOnStderr(t *testing.T) {
+	t.Chdir(t.TempDir()) // no kustomization here
+	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" +
+		"  apiVersion: kmsgen.dev/v1alpha1\n  kind: KMSSecretGenerator\n  metadata: {name: s}\n"
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), nil, strings.NewReader(input), &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stderr.String(), "kmsgen: warning: the kustomization's generatorOptions were not applied") ||
+		strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("stderr = %q, want one warning line", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "kind: Secret") {
+		t.Errorf("no Secret in the output:\n%s", stdout.String())
+	}
+}

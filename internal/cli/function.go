@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 
@@ -12,7 +13,9 @@ import (
 )
 
 // runFunction is the KRM function: ResourceList in, ResourceList out.
-func runFunction(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+// Warnings also go to stderr, since kustomize prints no results of a
+// function that succeeds.
+func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	opts, optsErr := fn.OptionsFromEnv(os.Getenv)
 	wd, err := os.Getwd()
 	if err != nil {
@@ -20,5 +23,14 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	p := &fn.Processor{Context: ctx, Generator: fn.NewGenerator(opts), WorkDir: wd, SetupErr: optsErr,
 		Output: os.Getenv(fn.EnvOutput)}
-	return framework.Execute(p, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
+	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		err := p.Process(rl)
+		for _, r := range rl.Results {
+			if r.Severity == framework.Warning {
+				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", r.Message)
+			}
+		}
+		return err
+	})
+	return framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
 }
