@@ -13,8 +13,9 @@ import (
 )
 
 // runFunction is the KRM function: ResourceList in, ResourceList out.
-// Warnings also go to stderr, since kustomize prints no results of a
-// function that succeeds.
+// After a success, warnings also go to stderr, since kustomize prints no
+// results of a function that succeeds; a failure keeps stderr to its one
+// line (main prints it).
 func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	opts, optsErr := fn.OptionsFromEnv(os.Getenv)
 	wd, err := os.Getwd()
@@ -26,7 +27,7 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
 		err := p.Process(rl)
 		for _, r := range rl.Results {
-			if r.Severity == framework.Warning {
+			if err == nil && r.Severity == framework.Warning {
 				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", r.Message)
 			}
 		}
