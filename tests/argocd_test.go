@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"kmsgen.dev/kmsgen/internal/testfiles"
+
 	"os"
 	"path/filepath"
 	"regexp"
@@ -610,15 +612,7 @@ func argocdRun(t *testing.T, c argocdCommand, dir string, env []string) result {
 func argocdTree(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testfiles.Write(t, dir, files)
 	return dir
 }
 
@@ -706,43 +700,6 @@ func argocdPlaintexts(t *testing.T) []string {
 	return values
 }
 
-// argocdSecretRefs returns the Secret names the Deployments' envFrom use.
-func argocdSecretRefs(t *testing.T, out string) []string {
-	t.Helper()
-	nodes, err := (&kioReader{text: out}).read()
-	if err != nil {
-		t.Fatalf("parsing output: %v\n%s", err, out)
-	}
-	var names []string
-	for _, rn := range nodes {
-		if rn.GetKind() != "Deployment" {
-			continue
-		}
-		spec, err := rn.Pipe(yaml.Lookup("spec", "template", "spec"))
-		if err != nil || spec == nil {
-			t.Fatalf("Deployment %s: no pod spec: %v", rn.GetName(), err)
-		}
-		var pod struct {
-			Containers []struct {
-				EnvFrom []struct {
-					SecretRef struct {
-						Name string `yaml:"name"`
-					} `yaml:"secretRef"`
-				} `yaml:"envFrom"`
-			} `yaml:"containers"`
-		}
-		if err := spec.YNode().Decode(&pod); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range pod.Containers {
-			for _, e := range c.EnvFrom {
-				names = append(names, e.SecretRef.Name)
-			}
-		}
-	}
-	return names
-}
-
 // TestArgoCDPluginGenerate runs the generate command in the example app,
 // then in broken and empty ones: a failure must be a non-zero exit with
 // nothing on stdout, or Argo CD would prune the application.
@@ -772,7 +729,7 @@ func TestArgoCDPluginGenerate(t *testing.T) {
 		if diff := cmp.Diff(want, secrets); diff != "" {
 			t.Errorf("Secrets differ from examples/kustomize's, the same app (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{name}, argocdSecretRefs(t, res.stdout)); diff != "" {
+		if diff := cmp.Diff([]string{name}, secretRefs(t, res.stdout)); diff != "" {
 			t.Errorf("the Deployment's secretRef (-want +got):\n%s", diff)
 		}
 		// Exactly what kustomize itself prints for the directory.
