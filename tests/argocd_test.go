@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"kmsgen.dev/kmsgen/internal/testfiles"
-
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
 // The Argo CD example, examples/argocd: its ConfigManagementPlugin run the
