@@ -10,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/hack/rootfs.sh" "$work/rootfs" "$root/bin/kmsgen"
+previous=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 tar --numeric-owner -C "$work/rootfs" -c . | docker import \
   --change 'USER 65532:65532' \
   --change 'ENTRYPOINT ["/kmsgen"]' \
@@ -19,4 +20,8 @@ tar --numeric-owner -C "$work/rootfs" -c . | docker import \
   --change 'LABEL org.opencontainers.image.source="https://kmsgen.dev/kmsgen"' \
   --change "LABEL org.opencontainers.image.version=\"$version\"" \
   - "$image" >/dev/null
+# The image this one replaces would stay behind untagged: remove it if unused.
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$image")" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 echo "built $image ($version)"
