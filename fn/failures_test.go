@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 	"kmsgen.dev/kmsgen/internal/testfiles"
@@ -34,7 +34,7 @@ type failureCase struct {
 	dir        string // holds root and files outside it
 	root       string // the kustomization root: the Processor's WorkDir
 	plaintexts []string
-	opts       decrypt.Options
+	opts       awskms.Options
 }
 
 // encrypt returns the ciphertext text of plaintext under alias/app, with

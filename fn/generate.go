@@ -11,7 +11,7 @@ import (
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/envfile"
 	"kmsgen.dev/kmsgen/fn/kustomization"
 	"kmsgen.dev/kmsgen/fn/secret"
@@ -35,7 +35,7 @@ type Input struct {
 
 // Generator turns generators into Secrets.
 type Generator struct {
-	Decrypter *decrypt.Decrypter
+	KMS *awskms.Client
 }
 
 // job follows one Input through the phases of Generate.
@@ -54,7 +54,7 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	results := g.Decrypter.DecryptAll(ctx, reqs)
+	results := g.KMS.DecryptAll(ctx, reqs)
 	defer func() {
 		for _, r := range results {
 			clear(r.Plaintext)
@@ -86,10 +86,10 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 }
 
 // load reads every ciphertext of every input and turns it into a request.
-func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
+func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 	var (
 		jobs []job
-		reqs []decrypt.Request
+		reqs []awskms.Request
 		errs Errors
 	)
 	for _, in := range inputs {
@@ -110,7 +110,7 @@ func (g *Generator) load(inputs []Input) ([]job, []decrypt.Request, Errors) {
 				errs = append(errs, sourceError(in, s, err))
 				continue
 			}
-			reqs = append(reqs, decrypt.Request{Blob: blob, Target: target})
+			reqs = append(reqs, awskms.Request{Blob: blob, Target: target})
 		}
 		if root != nil {
 			root.Close()
@@ -138,7 +138,7 @@ func readCiphertext(root *os.Root, rootErr error, s api.Source) ([]byte, error) 
 
 // build makes the Secret of one job from its sources' plaintexts, with
 // kustomize's source order (envs, literals, files) and key rules.
-func build(j job, results []decrypt.Result) (*yaml.RNode, *Error) {
+func build(j job, results []awskms.Result) (*yaml.RNode, *Error) {
 	gen := j.in.Generator
 	var pairs []secret.Pair
 	for i, s := range j.sources {
@@ -183,6 +183,6 @@ func sourceError(in Input, s api.Source, err error) *Error {
 }
 
 // NewGenerator returns a Generator decrypting with opts.
-func NewGenerator(opts decrypt.Options) *Generator {
-	return &Generator{Decrypter: decrypt.New(opts)}
+func NewGenerator(opts awskms.Options) *Generator {
+	return &Generator{KMS: awskms.New(opts)}
 }

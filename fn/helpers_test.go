@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 )
@@ -42,7 +42,7 @@ func newFake(t *testing.T) *fakekms.Server {
 }
 
 // newGenerator returns a Generator with fast retries and opts' other settings.
-func newGenerator(opts decrypt.Options) *fn.Generator {
+func newGenerator(opts awskms.Options) *fn.Generator {
 	opts.ClientOptions = append(opts.ClientOptions, fastRetries)
 	return fn.NewGenerator(opts)
 }

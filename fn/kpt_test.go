@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 	"kmsgen.dev/kmsgen/internal/krustytest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
@@ -87,7 +87,7 @@ func (k *kptPackage) resourceList(items []string, functionConfig string) string 
 // run runs the Processor on input as kpt would, from workDir.
 func (k *kptPackage) run(input, output, workDir string) (string, error) {
 	k.t.Helper()
-	p := &fn.Processor{Context: k.t.Context(), Generator: newGenerator(decrypt.Options{}), WorkDir: workDir, Output: output}
+	p := &fn.Processor{Context: k.t.Context(), Generator: newGenerator(awskms.Options{}), WorkDir: workDir, Output: output}
 	var out bytes.Buffer
 	err := framework.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(input), Writer: &out, KeepReaderAnnotations: true})
 	return out.String(), err

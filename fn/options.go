@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 )
 
 // Environment variables that tune decryption. They reach an exec function
@@ -16,8 +16,8 @@ const (
 )
 
 // OptionsFromEnv reads the decryption settings from the environment.
-func OptionsFromEnv(getenv func(string) string) (decrypt.Options, error) {
-	var opts decrypt.Options
+func OptionsFromEnv(getenv func(string) string) (awskms.Options, error) {
+	var opts awskms.Options
 	if v := getenv(EnvConcurrency); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

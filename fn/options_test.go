@@ -8,23 +8,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 )
 
 func TestOptionsFromEnv(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
-		want    decrypt.Options
+		want    awskms.Options
 		wantErr string // "" for success
 	}{
-		{name: "unset", want: decrypt.Options{}},
-		{name: "empty values", env: map[string]string{fn.EnvConcurrency: "", fn.EnvTimeout: ""}, want: decrypt.Options{}},
-		{name: "concurrency", env: map[string]string{fn.EnvConcurrency: "4"}, want: decrypt.Options{Concurrency: 4}},
-		{name: "concurrency 1", env: map[string]string{fn.EnvConcurrency: "1"}, want: decrypt.Options{Concurrency: 1}},
-		{name: "timeout", env: map[string]string{fn.EnvTimeout: "2m"}, want: decrypt.Options{CallTimeout: 2 * time.Minute}},
+		{name: "unset", want: awskms.Options{}},
+		{name: "empty values", env: map[string]string{fn.EnvConcurrency: "", fn.EnvTimeout: ""}, want: awskms.Options{}},
+		{name: "concurrency", env: map[string]string{fn.EnvConcurrency: "4"}, want: awskms.Options{Concurrency: 4}},
+		{name: "concurrency 1", env: map[string]string{fn.EnvConcurrency: "1"}, want: awskms.Options{Concurrency: 1}},
+		{name: "timeout", env: map[string]string{fn.EnvTimeout: "2m"}, want: awskms.Options{CallTimeout: 2 * time.Minute}},
 		{name: "both", env: map[string]string{fn.EnvConcurrency: "16", fn.EnvTimeout: "1m30s"},
-			want: decrypt.Options{Concurrency: 16, CallTimeout: 90 * time.Second}},
+			want: awskms.Options{Concurrency: 16, CallTimeout: 90 * time.Second}},
 		{name: "concurrency zero", env: map[string]string{fn.EnvConcurrency: "0"}, wantErr: `KMSGEN_CONCURRENCY="0": want a whole number of at least 1`},
 		{name: "concurrency negative", env: map[string]string{fn.EnvConcurrency: "-2"}, wantErr: `KMSGEN_CONCURRENCY="-2"`},
 		{name: "concurrency not a number", env: map[string]string{fn.EnvConcurrency: "many"}, wantErr: `KMSGEN_CONCURRENCY="many"`},

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 )
 
@@ -71,7 +71,7 @@ func TestProcessorGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &fn.Processor{Context: t.Context(), Generator: newGenerator(decrypt.Options{}), WorkDir: wd}
+		return &fn.Processor{Context: t.Context(), Generator: newGenerator(awskms.Options{}), WorkDir: wd}
 	}
 	// compare checks the normalised actual output against expected.yaml,
 	// or rewrites the source expected.yaml under -update.

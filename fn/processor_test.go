@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 	"kmsgen.dev/kmsgen/internal/testfiles"
@@ -47,7 +47,7 @@ func TestProcessorLoadsConfigOnlyForSources(t *testing.T) {
 			fake.CreateKey(keyApp, "alias/app")
 			awstest.Clear(t) // the default chain would find nothing
 			loads := 0
-			gen := newGenerator(decrypt.Options{LoadConfig: func(context.Context) (aws.Config, error) {
+			gen := newGenerator(awskms.Options{LoadConfig: func(context.Context) (aws.Config, error) {
 				loads++
 				return aws.Config{Region: fakekms.Region, BaseEndpoint: aws.String(fake.URL),
 					Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, "")}, nil
@@ -104,7 +104,7 @@ func TestProcessorFailsBeforeReading(t *testing.T) {
 			fake := newFake(t)
 			loads := 0
 			p := &fn.Processor{Context: t.Context(), WorkDir: t.TempDir(), SetupErr: tc.setupErr,
-				Generator: newGenerator(decrypt.Options{LoadConfig: func(context.Context) (aws.Config, error) {
+				Generator: newGenerator(awskms.Options{LoadConfig: func(context.Context) (aws.Config, error) {
 					loads++
 					return aws.Config{}, errors.New("not expected")
 				}})}

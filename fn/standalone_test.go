@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/krustytest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
@@ -50,7 +50,7 @@ func TestStandaloneNamesLikeKustomize(t *testing.T) {
 			testfiles.Write(t, root, map[string]string{"app.env.encrypted": ct(env), "certs/tls.crt.encrypted": ct(cert)})
 			gen := "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\n" + tc.head +
 				"envs:\n- app.env.encrypted\nliterals:\n- TOKEN=" + ct("t0k3n") + "\nfiles:\n- certs/tls.crt.encrypted\n"
-			secrets, err := newGenerator(decrypt.Options{}).Standalone(t.Context(), []fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(gen), Root: root}})
+			secrets, err := newGenerator(awskms.Options{}).Standalone(t.Context(), []fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(gen), Root: root}})
 			if err != nil {
 				t.Fatalf("Standalone: %v", err)
 			}
@@ -93,7 +93,7 @@ func TestStandaloneRootPerFile(t *testing.T) {
 			"apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: " + name + "}\n" +
 				"files: [v.encrypted]\noptions: {disableNameSuffixHash: true}\n")})
 	}
-	secrets, err := newGenerator(decrypt.Options{}).Standalone(t.Context(), files)
+	secrets, err := newGenerator(awskms.Options{}).Standalone(t.Context(), files)
 	if err != nil {
 		t.Fatalf("Standalone: %v", err)
 	}
@@ -129,7 +129,7 @@ func TestStandaloneErrors(t *testing.T) {
 			fake := newFake(t)
 			content := strings.ReplaceAll(tc.content, "%s", base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte("t0k3n"))))
 			root := t.TempDir()
-			secrets, err := newGenerator(decrypt.Options{}).Standalone(t.Context(),
+			secrets, err := newGenerator(awskms.Options{}).Standalone(t.Context(),
 				[]fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(content), Root: root}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Standalone error = %v, want it to contain %q", err, tc.want)

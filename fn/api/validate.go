@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"kmsgen.dev/kmsgen/fn/decrypt"
+	"kmsgen.dev/kmsgen/fn/awskms"
 )
 
 // Problem is one thing wrong with a generator: the field it is in ("envs[1]",
@@ -80,7 +80,7 @@ func (g *KMSSecretGenerator) Validate() error {
 func (k KMS) validate() []Problem {
 	var problems []Problem
 	if k.KeyID != "" {
-		if err := decrypt.ValidateKeyID(k.KeyID); err != nil {
+		if err := awskms.ValidateKeyID(k.KeyID); err != nil {
 			problems = append(problems, Problem{Field: "kms.keyId", Message: err.Error()})
 		}
 	}
@@ -92,7 +92,7 @@ func (k KMS) validate() []Problem {
 		}
 	}
 	if k.RoleARN != "" {
-		if err := decrypt.ValidateRoleARN(k.RoleARN); err != nil {
+		if err := awskms.ValidateRoleARN(k.RoleARN); err != nil {
 			problems = append(problems, Problem{Field: "kms.roleArn", Message: err.Error()})
 		}
 	}
@@ -100,6 +100,6 @@ func (k KMS) validate() []Problem {
 }
 
 // Target is where and how this generator's ciphertexts are decrypted.
-func (k KMS) Target() decrypt.Target {
-	return decrypt.Target{KeyID: k.KeyID, Context: k.EncryptionContext, Region: k.Region, Endpoint: k.Endpoint, RoleARN: k.RoleARN}
+func (k KMS) Target() awskms.Target {
+	return awskms.Target{KeyID: k.KeyID, Context: k.EncryptionContext, Region: k.Region, Endpoint: k.Endpoint, RoleARN: k.RoleARN}
 }

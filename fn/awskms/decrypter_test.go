@@ -1,4 +1,4 @@
-package decrypt
+package awskms
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func fastRetries(o *kms.Options) {
 	})
 }
 
-func setup(t *testing.T) (*fakekms.Server, *Decrypter) {
+func setup(t *testing.T) (*fakekms.Server, *Client) {
 	t.Helper()
 	fake := fakekms.New(t)
 	fake.CreateKey(keyA, "alias/a")
@@ -44,7 +44,7 @@ func setup(t *testing.T) (*fakekms.Server, *Decrypter) {
 	return fake, New(Options{ClientOptions: []func(*kms.Options){fastRetries}})
 }
 
-func decryptOne(t *testing.T, d *Decrypter, r Request) ([]byte, error) {
+func decryptOne(t *testing.T, d *Client, r Request) ([]byte, error) {
 	t.Helper()
 	res := d.DecryptAll(context.Background(), []Request{r})
 	if len(res) != 1 {
@@ -150,7 +150,7 @@ func assertError(t *testing.T, err error, code string, contains ...string) {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
-		t.Fatalf("error = %v (%T), want *decrypt.Error", err, err)
+		t.Fatalf("error = %v (%T), want *awskms.Error", err, err)
 	}
 	if e.Code != code {
 		t.Errorf("code = %q, want %q (error: %v)", e.Code, code, err)

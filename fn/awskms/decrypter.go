@@ -1,4 +1,4 @@
-package decrypt
+package awskms
 
 import (
 	"context"
@@ -20,7 +20,7 @@ const (
 	DefaultCallTimeout = 30 * time.Second
 )
 
-// Options tune a Decrypter. The zero value means the defaults.
+// Options tune a Client. The zero value means the defaults.
 type Options struct {
 	// Concurrency bounds the Decrypt calls in flight.
 	Concurrency int
@@ -40,8 +40,8 @@ type Result struct {
 	Err       error
 }
 
-// Decrypter decrypts batches of Requests. It is safe for concurrent use.
-type Decrypter struct {
+// Client decrypts batches of Requests. It is safe for concurrent use.
+type Client struct {
 	opts Options
 
 	configOnce sync.Once
@@ -60,8 +60,8 @@ type clientEntry struct {
 	credsErr *Error
 }
 
-// New returns a Decrypter; nothing is loaded or called until DecryptAll.
-func New(opts Options) *Decrypter {
+// New returns a Client; nothing is loaded or called until DecryptAll.
+func New(opts Options) *Client {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
@@ -71,12 +71,12 @@ func New(opts Options) *Decrypter {
 	if opts.LoadConfig == nil {
 		opts.LoadConfig = func(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
 	}
-	return &Decrypter{opts: opts, clients: map[clientKey]*clientEntry{}}
+	return &Client{opts: opts, clients: map[clientKey]*clientEntry{}}
 }
 
 // DecryptAll decrypts every request and returns the results in request
 // order. Identical requests are decrypted once and share a result.
-func (d *Decrypter) DecryptAll(ctx context.Context, reqs []Request) []Result {
+func (d *Client) DecryptAll(ctx context.Context, reqs []Request) []Result {
 	results := make([]Result, len(reqs))
 	groups := groupIdentical(reqs)
 	sem := make(chan struct{}, d.opts.Concurrency)
@@ -119,7 +119,7 @@ func dedupKey(r Request) string {
 	return string(b)
 }
 
-func (d *Decrypter) decryptOne(ctx context.Context, r Request) ([]byte, error) {
+func (d *Client) decryptOne(ctx context.Context, r Request) ([]byte, error) {
 	cfg, err := d.config(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func (d *Decrypter) decryptOne(ctx context.Context, r Request) ([]byte, error) {
 	return out.Plaintext, nil
 }
 
-func (d *Decrypter) config(ctx context.Context) (aws.Config, error) {
+func (d *Client) config(ctx context.Context) (aws.Config, error) {
 	d.configOnce.Do(func() {
 		d.cfg, d.cfgErr = d.opts.LoadConfig(ctx)
 		if d.cfgErr != nil {
@@ -173,7 +173,7 @@ func (d *Decrypter) config(ctx context.Context) (aws.Config, error) {
 // client returns the client for (region, endpoint, role), making it on first
 // use and checking once that credentials can be had, so that missing
 // credentials are reported as such rather than as a failed call.
-func (d *Decrypter) client(ctx context.Context, cfg aws.Config, region, endpoint, role string) (*kms.Client, *Error) {
+func (d *Client) client(ctx context.Context, cfg aws.Config, region, endpoint, role string) (*kms.Client, *Error) {
 	d.mu.Lock()
 	e, ok := d.clients[clientKey{region, endpoint, role}]
 	if !ok {
@@ -197,7 +197,7 @@ func (d *Decrypter) client(ctx context.Context, cfg aws.Config, region, endpoint
 	return e.client, e.credsErr
 }
 
-func (d *Decrypter) newClient(cfg aws.Config, region, endpoint, role string) *kms.Client {
+func (d *Client) newClient(cfg aws.Config, region, endpoint, role string) *kms.Client {
 	opts := []func(*kms.Options){func(o *kms.Options) {
 		o.Region = region
 		o.ClientLogMode = 0 // never log request or response bodies
