@@ -120,31 +120,13 @@ func dedupKey(r Request) string {
 }
 
 func (d *Client) decryptOne(ctx context.Context, r Request) ([]byte, error) {
-	cfg, err := d.config(ctx)
+	client, w, err := d.prepare(ctx, r.Target, "Decrypt")
 	if err != nil {
 		return nil, err
 	}
-	w := where{Target: r.Target, Region: firstNonEmpty(r.Target.Region, r.Target.arnRegion(), cfg.Region)}
-	if w.Region == "" {
-		return nil, &Error{Code: CodeNoRegion,
-			What: "no AWS region is configured for KMS",
-			Hint: "set kms.region, use a key ARN in kms.keyId, or set AWS_REGION (or the region of your AWS profile)"}
-	}
-	client, cerr := d.client(ctx, cfg, w.Region, r.Target.Endpoint, r.Target.RoleARN)
-	w.Endpoint = aws.ToString(client.Options().BaseEndpoint)
-	if cerr != nil {
-		return nil, cerr
-	}
-
 	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
 	defer cancel()
-	in := &kms.DecryptInput{CiphertextBlob: r.Blob}
-	if r.Target.KeyID != "" {
-		in.KeyId = aws.String(r.Target.KeyID)
-	}
-	if len(r.Target.Context) > 0 {
-		in.EncryptionContext = r.Target.Context
-	}
+	in := &kms.DecryptInput{CiphertextBlob: r.Blob, KeyId: optional(r.Target.KeyID), EncryptionContext: nonEmpty(r.Target.Context)}
 	out, err := client.Decrypt(callCtx, in)
 	if err != nil {
 		return nil, classify(err, w, d.opts.CallTimeout)
@@ -156,6 +138,41 @@ func (d *Client) decryptOne(ctx context.Context, r Request) ([]byte, error) {
 			Hint: "the plaintext was discarded; re-encrypt under the pinned key, or fix kms.keyId"}
 	}
 	return out.Plaintext, nil
+}
+
+// prepare resolves the region of t and returns the client for it, for the
+// KMS operation op (named in messages).
+func (d *Client) prepare(ctx context.Context, t Target, op string) (*kms.Client, where, error) {
+	cfg, err := d.config(ctx)
+	if err != nil {
+		return nil, where{}, err
+	}
+	w := where{Op: op, Target: t, Region: firstNonEmpty(t.Region, t.arnRegion(), cfg.Region)}
+	if w.Region == "" {
+		return nil, w, &Error{Code: CodeNoRegion,
+			What: "no AWS region is configured for KMS",
+			Hint: "set kms.region, use a key ARN in kms.keyId, or set AWS_REGION (or the region of your AWS profile)"}
+	}
+	client, cerr := d.client(ctx, cfg, w.Region, t.Endpoint, t.RoleARN)
+	w.Endpoint = aws.ToString(client.Options().BaseEndpoint)
+	if cerr != nil {
+		return nil, w, cerr
+	}
+	return client, w, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func (d *Client) config(ctx context.Context) (aws.Config, error) {

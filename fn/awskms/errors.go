@@ -46,6 +46,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // where describes the call for messages.
 type where struct {
+	Op       string // Decrypt, Encrypt, ReEncrypt, GenerateDataKey
 	Region   string
 	Endpoint string
 	Target   Target
@@ -93,7 +94,7 @@ func classify(err error, w where, timeout fmt.Stringer) *Error {
 			What: fmt.Sprintf("could not reach %s: %v", w.endpoint(), errors.Unwrap(sendErr)),
 			Hint: "check kms.endpoint, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL, DNS, proxies and firewalls; a container function needs network access (kustomize: network: true, kpt: --network)"}
 	}
-	return &Error{Code: CodeOther, Err: err, What: fmt.Sprintf("calling KMS Decrypt at %s failed: %v", w.endpoint(), err)}
+	return &Error{Code: CodeOther, Err: err, What: fmt.Sprintf("calling KMS %s at %s failed: %v", w.Op, w.endpoint(), err)}
 }
 
 func classifyAPI(apiErr smithy.APIError, err error, w where) *Error {
@@ -112,8 +113,8 @@ func classifyAPI(apiErr smithy.APIError, err error, w where) *Error {
 		e.What = fmt.Sprintf("it was not encrypted under the pinned key kms.keyId %q (%s)", w.Target.KeyID, detail)
 		e.Hint = "set kms.keyId to the key it was encrypted with, or re-encrypt it under the pinned key"
 	case "AccessDeniedException":
-		e.What = fmt.Sprintf("access denied: kms:Decrypt on key %s in region %s (%s)", w.key(), w.Region, detail)
-		e.Hint = "grant the identity running kmsgen kms:Decrypt on that key (IAM policy and key policy; a kms:EncryptionContext condition must match kms.encryptionContext), and check that kms.keyId names the key the ciphertext was made with"
+		e.What = fmt.Sprintf("access denied: kms:%s on key %s in region %s (%s)", w.Op, w.key(), w.Region, detail)
+		e.Hint = fmt.Sprintf("grant the identity running kmsgen kms:%s on that key (IAM policy and key policy; a kms:EncryptionContext condition must match kms.encryptionContext), and check that kms.keyId names the key the ciphertext was made with", w.Op)
 	case "DisabledException":
 		e.What = fmt.Sprintf("key %s in region %s is disabled (%s)", w.key(), w.Region, detail)
 		e.Hint = "enable it (`aws kms enable-key --key-id KEY`) or re-encrypt under an enabled key"
@@ -137,7 +138,7 @@ func classifyAPI(apiErr smithy.APIError, err error, w where) *Error {
 		e.What = fmt.Sprintf("KMS is unavailable%s (%s)", attempts(err), detail)
 		e.Hint = "try again later"
 	default:
-		e.What = fmt.Sprintf("KMS Decrypt failed (%s)", detail)
+		e.What = fmt.Sprintf("KMS %s failed (%s)", w.Op, detail)
 	}
 	return e
 }

@@ -1,11 +1,11 @@
 // Package fakekms is an AWS KMS stand-in for tests. It speaks KMS's real
 // wire protocol (JSON 1.1 over HTTP, X-Amz-Target: TrentService.*), so the
 // real SDK path runs against it: request signing, endpoint resolution,
-// retries and error decoding. It implements Encrypt and Decrypt for
-// symmetric keys with KMS's rules (encryption context bound into the
-// ciphertext, KeyId checked against the ciphertext's key, disabled and
-// pending-deletion keys refused) and lets tests inject faults, delay or hold
-// calls, and count them.
+// retries and error decoding. It implements Encrypt, Decrypt (with DryRun),
+// ReEncrypt and GenerateDataKey for symmetric keys with KMS's rules
+// (encryption context bound into the ciphertext, KeyId checked against the
+// ciphertext's key, disabled and pending-deletion keys refused) and lets
+// tests inject faults, delay or hold calls, and count them.
 //
 // Ciphertexts are deterministic for a given key ID, context and plaintext,
 // and key material is derived from the key ID, so golden files can hold
@@ -15,6 +15,7 @@ package fakekms
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -240,6 +241,28 @@ func contextAAD(context map[string]string) []byte {
 	return []byte(b.String())
 }
 
+// decrypt opens blob as Decrypt does: with the context, checking a pinned
+// key and the key's state.
+func (s *Server) decrypt(blob []byte, keyID string, context map[string]string) (*key, []byte, *apiError) {
+	k, plaintext, apiErr := s.open(blob, context)
+	if k != nil && keyID != "" {
+		pinned, err := s.resolve(keyID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pinned != k {
+			return nil, nil, &apiError{Code: "IncorrectKeyException", Message: "The key ID in the request does not identify a CMK that can perform this operation."}
+		}
+	}
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	if err := usable(k); err != nil {
+		return nil, nil, err
+	}
+	return k, plaintext, nil
+}
+
 // resolve finds a key by ID, key ARN, alias name or alias ARN.
 func (s *Server) resolve(keyID string) (*key, *apiError) {
 	id := keyID
@@ -273,10 +296,16 @@ type apiError struct {
 }
 
 type request struct {
-	KeyId             string            `json:"KeyId,omitempty"`
-	CiphertextBlob    []byte            `json:"CiphertextBlob,omitempty"`
-	Plaintext         []byte            `json:"Plaintext,omitempty"`
-	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
+	KeyId                        string            `json:"KeyId,omitempty"`
+	CiphertextBlob               []byte            `json:"CiphertextBlob,omitempty"`
+	Plaintext                    []byte            `json:"Plaintext,omitempty"`
+	EncryptionContext            map[string]string `json:"EncryptionContext,omitempty"`
+	KeySpec                      string            `json:"KeySpec,omitempty"`
+	DryRun                       bool              `json:"DryRun,omitempty"`
+	SourceKeyId                  string            `json:"SourceKeyId,omitempty"`
+	SourceEncryptionContext      map[string]string `json:"SourceEncryptionContext,omitempty"`
+	DestinationKeyId             string            `json:"DestinationKeyId,omitempty"`
+	DestinationEncryptionContext map[string]string `json:"DestinationEncryptionContext,omitempty"`
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -361,23 +390,43 @@ func (s *Server) end() {
 func (s *Server) handle(op string, req request) (map[string]any, *apiError) {
 	switch op {
 	case "Decrypt":
-		k, plaintext, apiErr := s.open(req.CiphertextBlob, req.EncryptionContext)
-		if k != nil && req.KeyId != "" {
-			pinned, err := s.resolve(req.KeyId)
-			if err != nil {
-				return nil, err
-			}
-			if pinned != k {
-				return nil, &apiError{Code: "IncorrectKeyException", Message: "The key ID in the request does not identify a CMK that can perform this operation."}
-			}
-		}
+		k, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.KeyId, req.EncryptionContext)
 		if apiErr != nil {
 			return nil, apiErr
+		}
+		if req.DryRun {
+			return nil, &apiError{Code: "DryRunOperationException", Message: "The request would have succeeded, but the DryRun option is set."}
+		}
+		return map[string]any{"KeyId": ARN(k.id), "Plaintext": plaintext, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
+	case "ReEncrypt":
+		_, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.SourceKeyId, req.SourceEncryptionContext)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		k, err := s.resolve(req.DestinationKeyId)
+		if err != nil {
+			return nil, err
 		}
 		if err := usable(k); err != nil {
 			return nil, err
 		}
-		return map[string]any{"KeyId": ARN(k.id), "Plaintext": plaintext, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
+		return map[string]any{"KeyId": ARN(k.id), "CiphertextBlob": seal(k, req.DestinationEncryptionContext, plaintext)}, nil
+	case "GenerateDataKey":
+		k, err := s.resolve(req.KeyId)
+		if err != nil {
+			return nil, err
+		}
+		if err := usable(k); err != nil {
+			return nil, err
+		}
+		if req.KeySpec != "AES_256" {
+			return nil, &apiError{Code: "ValidationException", Message: "fakekms supports KeySpec AES_256 only"}
+		}
+		dataKey := make([]byte, 32)
+		if _, err := rand.Read(dataKey); err != nil {
+			return nil, &apiError{Status: 500, Code: "KMSInternalException", Message: err.Error()}
+		}
+		return map[string]any{"KeyId": ARN(k.id), "Plaintext": dataKey, "CiphertextBlob": seal(k, req.EncryptionContext, dataKey)}, nil
 	case "Encrypt":
 		k, err := s.resolve(req.KeyId)
 		if err != nil {

@@ -1,0 +1,114 @@
+package awskms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+)
+
+// MaxPlaintext is the most KMS Encrypt takes; larger payloads need a data
+// key (envelope encryption).
+const MaxPlaintext = 4096
+
+// Decrypt decrypts one ciphertext.
+func (d *Client) Decrypt(ctx context.Context, t Target, blob []byte) ([]byte, error) {
+	return d.decryptOne(ctx, Request{Blob: blob, Target: t})
+}
+
+// Encrypt encrypts at most MaxPlaintext bytes under t.KeyID, bound to
+// t.Context, and returns the CiphertextBlob.
+func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byte, error) {
+	if t.KeyID == "" {
+		return nil, &Error{Code: CodeOther, What: "no key to encrypt under", Hint: "give --key-id (a key ID, key ARN, alias or alias ARN)"}
+	}
+	client, w, err := d.prepare(ctx, t, "Encrypt")
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	out, err := client.Encrypt(callCtx, &kms.EncryptInput{KeyId: aws.String(t.KeyID), Plaintext: plaintext, EncryptionContext: nonEmpty(t.Context)})
+	if err != nil {
+		return nil, classify(err, w, d.opts.CallTimeout)
+	}
+	return out.CiphertextBlob, nil
+}
+
+// GenerateDataKey returns a new AES-256 data key in plaintext and wrapped
+// under t.KeyID with t.Context. The caller erases the plaintext after use.
+func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrapped []byte, err error) {
+	if t.KeyID == "" {
+		return nil, nil, &Error{Code: CodeOther, What: "no key to generate a data key under", Hint: "give --key-id"}
+	}
+	client, w, err := d.prepare(ctx, t, "GenerateDataKey")
+	if err != nil {
+		return nil, nil, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	out, err := client.GenerateDataKey(callCtx, &kms.GenerateDataKeyInput{KeyId: aws.String(t.KeyID), KeySpec: types.DataKeySpecAes256, EncryptionContext: nonEmpty(t.Context)})
+	if err != nil {
+		return nil, nil, classify(err, w, d.opts.CallTimeout)
+	}
+	return out.Plaintext, out.CiphertextBlob, nil
+}
+
+// ReEncrypt moves a ciphertext from src (its key pin and context) to dst
+// (key and context) inside KMS: the plaintext never leaves KMS. Both must be
+// in one region, endpoint and role, since ReEncrypt is one regional call.
+func (d *Client) ReEncrypt(ctx context.Context, src, dst Target, blob []byte) ([]byte, error) {
+	if dst.KeyID == "" {
+		return nil, &Error{Code: CodeOther, What: "no key to re-encrypt under", Hint: "give --key-id"}
+	}
+	client, w, err := d.prepare(ctx, dst, "ReEncrypt")
+	if err != nil {
+		return nil, err
+	}
+	if srcRegion := firstNonEmpty(src.Region, src.arnRegion(), w.Region); srcRegion != w.Region || src.Endpoint != dst.Endpoint || src.RoleARN != dst.RoleARN {
+		return nil, &Error{Code: CodeOther,
+			What: fmt.Sprintf("the ciphertext is in region %s and the new key in %s (or behind another endpoint or role)", srcRegion, w.Region),
+			Hint: "KMS re-encrypts within one region: create the new key in the same region"}
+	}
+	w.Target = src // errors about the ciphertext concern its current key and context
+	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	out, err := client.ReEncrypt(callCtx, &kms.ReEncryptInput{
+		CiphertextBlob:               blob,
+		SourceKeyId:                  optional(src.KeyID),
+		SourceEncryptionContext:      nonEmpty(src.Context),
+		DestinationKeyId:             aws.String(dst.KeyID),
+		DestinationEncryptionContext: nonEmpty(dst.Context),
+	})
+	if err != nil {
+		return nil, classify(err, w, d.opts.CallTimeout)
+	}
+	return out.CiphertextBlob, nil
+}
+
+// CanDecrypt asks KMS whether Decrypt of blob would be allowed, without
+// decrypting it (DryRun): nil means allowed. An endpoint that ignores DryRun
+// (some emulators) decrypts instead, which proves as much; the plaintext is
+// discarded at once.
+func (d *Client) CanDecrypt(ctx context.Context, t Target, blob []byte) error {
+	client, w, err := d.prepare(ctx, t, "Decrypt")
+	if err != nil {
+		return err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	out, err := client.Decrypt(callCtx, &kms.DecryptInput{CiphertextBlob: blob, KeyId: optional(t.KeyID),
+		EncryptionContext: nonEmpty(t.Context), DryRun: aws.Bool(true)})
+	var dryRun *types.DryRunOperationException
+	switch {
+	case errors.As(err, &dryRun):
+		return nil
+	case err != nil:
+		return classify(err, w, d.opts.CallTimeout)
+	}
+	clear(out.Plaintext)
+	return nil
+}
