@@ -10,8 +10,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
-	"kmsgen.dev/kmsgen/fn/ciphertext"
 	"kmsgen.dev/kmsgen/fn/awskms"
+	"kmsgen.dev/kmsgen/fn/ciphertext"
 	"kmsgen.dev/kmsgen/fn/envfile"
 	"kmsgen.dev/kmsgen/fn/kustomization"
 	"kmsgen.dev/kmsgen/fn/secret"
