@@ -42,7 +42,8 @@ type Generator struct {
 type job struct {
 	in      Input
 	sources []api.Source
-	first   int // index of its first source in the batch of requests
+	cts     []ciphertext.Ciphertext // one per source
+	first   int                     // index of its first source in the batch of requests
 }
 
 // Generate returns one Secret per input, in order, built as kustomize's
@@ -102,7 +103,7 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 		target := in.Generator.KMS.Target()
 		root, rootErr := os.OpenRoot(in.Root)
 		for _, s := range sources {
-			blob, err := readCiphertext(root, rootErr, s)
+			ct, err := readCiphertext(root, rootErr, s)
 			if err != nil {
 				if in.RootHint != "" && s.Path != "" {
 					err = fmt.Errorf("%w; %s", err, in.RootHint)
@@ -110,7 +111,8 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 				errs = append(errs, sourceError(in, s, err))
 				continue
 			}
-			reqs = append(reqs, awskms.Request{Blob: blob, Target: target})
+			j.cts = append(j.cts, ct)
+			reqs = append(reqs, awskms.Request{Blob: ct.Blob, Target: target})
 		}
 		if root != nil {
 			root.Close()
@@ -120,18 +122,18 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 	return jobs, reqs, errs
 }
 
-// readCiphertext returns the CiphertextBlob of a source: inline text, or a
-// file under root holding text or the raw blob.
-func readCiphertext(root *os.Root, rootErr error, s api.Source) ([]byte, error) {
+// readCiphertext returns the ciphertext of a source: inline text, or a
+// file under root holding text, the raw blob or an envelope.
+func readCiphertext(root *os.Root, rootErr error, s api.Source) (ciphertext.Ciphertext, error) {
 	if s.Path == "" {
 		return ciphertext.Parse([]byte(s.Ciphertext), false)
 	}
 	if rootErr != nil {
-		return nil, fmt.Errorf("opening the kustomization root: %w", rootErr)
+		return ciphertext.Ciphertext{}, fmt.Errorf("opening the kustomization root: %w", rootErr)
 	}
 	data, err := root.ReadFile(s.Path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the ciphertext: %w (paths are relative to %s and may not lead outside it, symlinks included)", err, root.Name())
+		return ciphertext.Ciphertext{}, fmt.Errorf("reading the ciphertext: %w (paths are relative to %s and may not lead outside it, symlinks included)", err, root.Name())
 	}
 	return ciphertext.Parse(data, true)
 }
@@ -143,6 +145,14 @@ func build(j job, results []awskms.Result) (*yaml.RNode, *Error) {
 	var pairs []secret.Pair
 	for i, s := range j.sources {
 		plaintext := results[i].Plaintext
+		if env := j.cts[i].Envelope; env != nil {
+			opened, err := env.Open(plaintext, gen.KMS.EncryptionContext)
+			if err != nil {
+				return nil, sourceError(j.in, s, err)
+			}
+			defer clear(opened)
+			plaintext = opened
+		}
 		if s.Kind != api.Env {
 			pairs = append(pairs, secret.Pair{Key: s.Key, Value: string(plaintext), Origin: s.String(), Field: s.Field})
 			continue

@@ -8,6 +8,10 @@
 // Telling the two apart never depends on the blob's header bytes, which
 // differ between AWS and its emulators.
 //
+// A kmsgen envelope (package envelope, for payloads over KMS's 4096-byte
+// limit) is recognised by its armor; its wrapped data key is what KMS
+// decrypts.
+//
 // Input that cannot be a KMS ciphertext is refused here, before any KMS call,
 // so that a plaintext committed or pasted by mistake is never sent anywhere:
 // empty input, blobs under 32 or over 6144 bytes, readable text that is not
@@ -20,6 +24,8 @@ import (
 	"fmt"
 	"unicode"
 	"unicode/utf8"
+
+	"kmsgen.dev/kmsgen/fn/envelope"
 )
 
 // Size limits of a KMS CiphertextBlob. Real ciphertexts of a symmetric key
@@ -47,9 +53,34 @@ var encodings = []*base64.Encoding{
 	base64.RawURLEncoding,
 }
 
-// Parse returns the CiphertextBlob held in data. Raw binary is accepted only
+// Ciphertext is a parsed ciphertext: a KMS CiphertextBlob, or an envelope
+// whose data key is one.
+type Ciphertext struct {
+	// Blob is what KMS decrypts: the ciphertext itself, or the envelope's
+	// wrapped data key.
+	Blob []byte
+	// Envelope, when set, holds the payload that the decrypted Blob opens.
+	Envelope *envelope.Envelope
+}
+
+// Parse returns the ciphertext held in data. Raw binary is accepted only
 // when allowRaw is set (it is for files; a YAML string holds text only).
-func Parse(data []byte, allowRaw bool) ([]byte, error) {
+func Parse(data []byte, allowRaw bool) (Ciphertext, error) {
+	if envelope.IsEnvelope(data) {
+		env, err := envelope.Parse(data)
+		if err != nil {
+			return Ciphertext{}, err
+		}
+		if _, err := check(env.DataKey); err != nil {
+			return Ciphertext{}, fmt.Errorf("envelope data key: %w", err)
+		}
+		return Ciphertext{Blob: env.DataKey, Envelope: env}, nil
+	}
+	blob, err := parseBlob(data, allowRaw)
+	return Ciphertext{Blob: blob}, err
+}
+
+func parseBlob(data []byte, allowRaw bool) ([]byte, error) {
 	compact := removeSpace(data)
 	if len(compact) == 0 {
 		return nil, ErrEmpty

@@ -40,11 +40,11 @@ func TestParseAccepts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Parse(tc.input, tc.allowRaw)
+			ct, err := Parse(tc.input, tc.allowRaw)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if !bytes.Equal(got, tc.want) {
+			if got := ct.Blob; !bytes.Equal(got, tc.want) || ct.Envelope != nil {
 				t.Errorf("Parse returned %x, want %x", got, tc.want)
 			}
 		})

@@ -65,7 +65,7 @@ flight, default 8) and KMSGEN_TIMEOUT (per call, default 30s).
 Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q (commands: build, install, version; with no arguments kmsgen is the KRM function)", args[0])}
+				return usageError{fmt.Errorf("unknown command %q (commands: build, encrypt, install, version; with no arguments kmsgen is the KRM function)", args[0])}
 			}
 			return nil
 		},
@@ -75,7 +75,7 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 			return runFunction(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	root.AddCommand(newBuild(ctx), newInstall(), newVersion())
+	root.AddCommand(newBuild(ctx), newEncrypt(ctx), newInstall(), newVersion())
 	return root
 }
 

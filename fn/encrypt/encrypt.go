@@ -1,0 +1,43 @@
+// Package encrypt turns a plaintext into the ciphertext text kmsgen commits:
+// up to KMS's 4096-byte limit, exactly what `aws kms encrypt --query
+// CiphertextBlob --output text` prints (so `aws kms decrypt` still works);
+// above it, an envelope (package envelope) sealed with a fresh KMS data key
+// that is erased after use.
+package encrypt
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+
+	"kmsgen.dev/kmsgen/fn/awskms"
+	"kmsgen.dev/kmsgen/fn/envelope"
+)
+
+// ErrEmpty means there was nothing to encrypt: KMS cannot encrypt an empty
+// plaintext, and an empty value needs no secret.
+var ErrEmpty = errors.New("nothing to encrypt: the plaintext is empty")
+
+// Text encrypts plaintext under t.KeyID bound to t.Context.
+func Text(ctx context.Context, kms *awskms.Client, t awskms.Target, plaintext []byte) ([]byte, error) {
+	if len(plaintext) == 0 {
+		return nil, ErrEmpty
+	}
+	if len(plaintext) <= awskms.MaxPlaintext {
+		blob, err := kms.Encrypt(ctx, t, plaintext)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(base64.StdEncoding.EncodeToString(blob) + "\n"), nil
+	}
+	dataKey, wrapped, err := kms.GenerateDataKey(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dataKey)
+	env, err := envelope.Seal(wrapped, dataKey, t.Context, plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return env.Marshal(), nil
+}
