@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -65,7 +66,13 @@ flight, default 8) and KMSGEN_TIMEOUT (per call, default 30s).
 Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q (commands: build, encrypt, install, version; with no arguments kmsgen is the KRM function)", args[0])}
+				var names []string
+				for _, c := range cmd.Commands() {
+					if c.IsAvailableCommand() {
+						names = append(names, c.Name())
+					}
+				}
+				return usageError{fmt.Errorf("unknown command %q (commands: %s; with no arguments kmsgen is the KRM function)", args[0], strings.Join(names, ", "))}
 			}
 			return nil
 		},
@@ -75,6 +82,7 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 			return runFunction(ctx, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newBuild(ctx), newEncrypt(ctx), newInstall(), newVersion())
 	return root
 }
