@@ -189,7 +189,7 @@ func decodeParts(fields map[string]string, body string) (*Envelope, error) {
 	if n, err := fmt.Sscanf(fields["Check"], "%08x %08x %08x", &checks[0], &checks[1], &checks[2]); err != nil || n != 3 {
 		return nil, fmt.Errorf("%w: the Check field is not three CRC-32 values", ErrHeader)
 	}
-	dec := base64.StdEncoding.DecodeString
+	dec := base64.StdEncoding.Strict().DecodeString // kmsgen writes canonical base64: anything else was edited
 	e := &Envelope{}
 	var err error
 	if e.DataKey, err = dec(fields["Data-Key"]); err != nil || len(e.DataKey) < 32 {
