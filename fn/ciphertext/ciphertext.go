@@ -53,6 +53,32 @@ var encodings = []*base64.Encoding{
 	base64.RawURLEncoding,
 }
 
+// Form is how a ciphertext is written, so that a rewritten one (kmsgen
+// reencrypt) keeps the form it was found in.
+type Form int
+
+// Forms of a ciphertext.
+const (
+	// Text is base64 text, as `aws kms encrypt --output text` prints it.
+	Text Form = iota
+	// Raw is the binary CiphertextBlob itself (files only).
+	Raw
+	// Envelope is a kmsgen envelope (package envelope).
+	Envelope
+)
+
+func (f Form) String() string {
+	switch f {
+	case Text:
+		return "text"
+	case Raw:
+		return "raw"
+	case Envelope:
+		return "envelope"
+	}
+	return fmt.Sprintf("Form(%d)", int(f))
+}
+
 // Ciphertext is a parsed ciphertext: a KMS CiphertextBlob, or an envelope
 // whose data key is one.
 type Ciphertext struct {
@@ -61,6 +87,22 @@ type Ciphertext struct {
 	Blob []byte
 	// Envelope, when set, holds the payload that the decrypted Blob opens.
 	Envelope *envelope.Envelope
+	// Form is the form it was read in.
+	Form Form
+}
+
+// Bytes writes the ciphertext in its Form: Text as one line of standard
+// base64 and a newline (exactly what the aws CLI prints), Raw as the blob,
+// Envelope as the envelope's armored text (its DataKey, not Blob, is
+// written). A YAML string holds the text without the final newline.
+func (c Ciphertext) Bytes() []byte {
+	switch c.Form {
+	case Raw:
+		return append([]byte(nil), c.Blob...)
+	case Envelope:
+		return c.Envelope.Marshal()
+	}
+	return []byte(base64.StdEncoding.EncodeToString(c.Blob) + "\n")
 }
 
 // Parse returns the ciphertext held in data. Raw binary is accepted only
@@ -74,27 +116,32 @@ func Parse(data []byte, allowRaw bool) (Ciphertext, error) {
 		if _, err := check(env.DataKey); err != nil {
 			return Ciphertext{}, fmt.Errorf("envelope data key: %w", err)
 		}
-		return Ciphertext{Blob: env.DataKey, Envelope: env}, nil
+		return Ciphertext{Blob: env.DataKey, Envelope: env, Form: Envelope}, nil
 	}
-	blob, err := parseBlob(data, allowRaw)
-	return Ciphertext{Blob: blob}, err
+	blob, form, err := parseBlob(data, allowRaw)
+	if err != nil {
+		return Ciphertext{}, err
+	}
+	return Ciphertext{Blob: blob, Form: form}, nil
 }
 
-func parseBlob(data []byte, allowRaw bool) ([]byte, error) {
+func parseBlob(data []byte, allowRaw bool) ([]byte, Form, error) {
 	compact := removeSpace(data)
 	if len(compact) == 0 {
-		return nil, ErrEmpty
+		return nil, Text, ErrEmpty
 	}
 	if blob, ok := decodeBase64(compact); ok {
-		return check(blob)
+		blob, err := check(blob)
+		return blob, Text, err
 	}
 	switch {
 	case !allowRaw:
-		return nil, fmt.Errorf("%w: give the text that `aws kms encrypt --query CiphertextBlob --output text` prints", ErrNotBase64)
+		return nil, Text, fmt.Errorf("%w: give the text that `aws kms encrypt --query CiphertextBlob --output text` prints", ErrNotBase64)
 	case isReadableText(data):
-		return nil, fmt.Errorf("%w: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with `aws kms encrypt --query CiphertextBlob --output text`", ErrPlainText)
+		return nil, Raw, fmt.Errorf("%w: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with `aws kms encrypt --query CiphertextBlob --output text`", ErrPlainText)
 	}
-	return check(data)
+	blob, err := check(data)
+	return blob, Raw, err
 }
 
 func check(blob []byte) ([]byte, error) {
