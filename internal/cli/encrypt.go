@@ -322,26 +322,18 @@ func newGeneratorNode(name string) (*yaml.RNode, error) {
 
 // setKMSFields writes t into the generator's kms block.
 func setKMSFields(gen *yaml.RNode, t awskms.Target) error {
-	kmsNode, err := gen.Pipe(yaml.LookupCreate(yaml.MappingNode, "kms"))
-	if err != nil {
-		return err
-	}
-	set := func(name, value string) error {
-		if value == "" {
-			return nil
-		}
-		return kmsNode.PipeE(yaml.SetField(name, yaml.NewStringRNode(value)))
-	}
-	if err := set("keyId", t.KeyID); err != nil {
-		return err
-	}
+	var context map[string]string
 	if len(t.Context) > 0 {
-		if err := kmsNode.PipeE(yaml.SetField("encryptionContext", yaml.NewMapRNode(&t.Context))); err != nil {
-			return err
-		}
+		context = t.Context
+	}
+	if err := genfile.SetKMS(gen, t.KeyID, context); err != nil {
+		return err
 	}
 	for _, f := range [][2]string{{"region", t.Region}, {"endpoint", t.Endpoint}, {"roleArn", t.RoleARN}} {
-		if err := set(f[0], f[1]); err != nil {
+		if f[1] == "" {
+			continue
+		}
+		if err := gen.PipeE(yaml.Lookup("kms"), yaml.SetField(f[0], yaml.NewStringRNode(f[1]))); err != nil {
 			return err
 		}
 	}
