@@ -5,5 +5,5 @@
 // Generator does the work for any number of generators at once (one batch of
 // KMS calls); Processor is the KRM function as kustomize and kpt run it
 // (telling them apart by their input: kpt gives every item its path in the
-// package), and Standalone is `kmsgen build`.
+// package), Standalone is `kmsgen build`, and Check is `kmsgen check`.
 package fn

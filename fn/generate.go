@@ -62,11 +62,7 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 		}
 	}()
 	for _, j := range jobs {
-		for i, s := range j.sources {
-			if err := results[j.first+i].Err; err != nil {
-				errs = append(errs, sourceError(j.in, s, err))
-			}
-		}
+		errs = append(errs, j.kmsErrors(func(i int) error { return results[i].Err })...)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -84,6 +80,18 @@ func (g *Generator) Generate(ctx context.Context, inputs []Input) ([]*yaml.RNode
 		return nil, errs
 	}
 	return secrets, nil
+}
+
+// kmsErrors returns an Error for each source of j whose KMS call failed;
+// errOf gives the error of the request at an index of the batch.
+func (j job) kmsErrors(errOf func(int) error) Errors {
+	var errs Errors
+	for i, s := range j.sources {
+		if err := errOf(j.first + i); err != nil {
+			errs = append(errs, sourceError(j.in, s, err))
+		}
+	}
+	return errs
 }
 
 // load reads every ciphertext of every input and turns it into a request.

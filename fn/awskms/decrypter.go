@@ -77,6 +77,16 @@ func New(opts Options) *Client {
 // DecryptAll decrypts every request and returns the results in request
 // order. Identical requests are decrypted once and share a result.
 func (d *Client) DecryptAll(ctx context.Context, reqs []Request) []Result {
+	return d.forEachDistinct(reqs, func(r Request) Result {
+		plaintext, err := d.decryptOne(ctx, r)
+		return Result{Plaintext: plaintext, Err: err}
+	})
+}
+
+// forEachDistinct calls do once per distinct request, at most
+// Options.Concurrency at a time, and gives every request the result of its
+// group, in request order.
+func (d *Client) forEachDistinct(reqs []Request, do func(Request) Result) []Result {
 	results := make([]Result, len(reqs))
 	groups := groupIdentical(reqs)
 	sem := make(chan struct{}, d.opts.Concurrency)
@@ -87,9 +97,9 @@ func (d *Client) DecryptAll(ctx context.Context, reqs []Request) []Result {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			plaintext, err := d.decryptOne(ctx, reqs[g[0]])
+			r := do(reqs[g[0]])
 			for _, i := range g {
-				results[i] = Result{Plaintext: plaintext, Err: err}
+				results[i] = r
 			}
 		}()
 	}

@@ -112,3 +112,17 @@ func (d *Client) CanDecrypt(ctx context.Context, t Target, blob []byte) error {
 	clear(out.Plaintext)
 	return nil
 }
+
+// CanDecryptAll asks, for every request, whether Decrypt would be allowed
+// (CanDecrypt), with DecryptAll's de-duplication and concurrency bound, and
+// returns the answers in request order: nil means allowed.
+func (d *Client) CanDecryptAll(ctx context.Context, reqs []Request) []error {
+	results := d.forEachDistinct(reqs, func(r Request) Result {
+		return Result{Err: d.CanDecrypt(ctx, r.Target, r.Blob)}
+	})
+	errs := make([]error, len(results))
+	for i, r := range results {
+		errs[i] = r.Err
+	}
+	return errs
+}

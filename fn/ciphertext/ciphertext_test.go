@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"kmsgen.dev/kmsgen/fn/envelope"
 )
 
 // blob stands for a KMS CiphertextBlob: binary, random-looking, 72 bytes.
@@ -84,5 +89,47 @@ func TestParseRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestForms: Parse records the form it read, and Bytes writes the
+// ciphertext back in that form (text normalised to the aws CLI's output).
+func TestForms(t *testing.T) {
+	std := base64.StdEncoding.EncodeToString(blob)
+	env, err := envelope.Seal(blob, bytes.Repeat([]byte{7}, 32), nil, []byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	armored := env.Marshal()
+	tests := []struct {
+		name      string
+		input     []byte
+		allowRaw  bool
+		form      Form
+		wantBytes string
+	}{
+		{"aws CLI text", []byte(std + "\n"), false, Text, std + "\n"},
+		{"text without newline", []byte(std), true, Text, std + "\n"},
+		{"wrapped URL-safe text is written as the aws CLI does", []byte(base64.URLEncoding.EncodeToString(blob)[:40] + "\n" + base64.URLEncoding.EncodeToString(blob)[40:]), true, Text, std + "\n"},
+		{"raw blob", blob, true, Raw, string(blob)},
+		{"envelope", armored, true, Envelope, string(armored)},
+		{"envelope indented in YAML", []byte("  " + strings.ReplaceAll(strings.TrimSpace(string(armored)), "\n", "\n  ")), false, Envelope, string(armored)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ct, err := Parse(tc.input, tc.allowRaw)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if ct.Form != tc.form {
+				t.Errorf("Form = %v, want %v", ct.Form, tc.form)
+			}
+			if diff := cmp.Diff(tc.wantBytes, string(ct.Bytes())); diff != "" {
+				t.Errorf("Bytes (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if got := fmt.Sprint(Text, Raw, Envelope, Form(7)); got != "text raw envelope Form(7)" {
+		t.Errorf("Form strings = %q", got)
 	}
 }

@@ -1,9 +1,15 @@
 package genfile
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/api"
 )
 
 // SetLiteral sets literals entry key of generator gen to KEY=ciphertext,
@@ -29,15 +35,91 @@ func SetLiteral(gen *yaml.RNode, key, ciphertext string) error {
 	return nil
 }
 
+// SetInline replaces the inline ciphertext of source s of generator gen
+// (an envs or files entry {ciphertext: ...}, or a literal KEY=<ciphertext>)
+// with text, in place: the entry keeps its position, its comments and its
+// style, and a literal keeps the quotes around its ciphertext. A multi-line
+// text (an envelope) is written as a literal block where YAML allows it.
+func SetInline(gen *yaml.RNode, s api.Source, text string) error {
+	if s.Path != "" {
+		return fmt.Errorf("%s: not an inline ciphertext", s)
+	}
+	name, index, ok := strings.Cut(strings.TrimSuffix(s.Field, "]"), "[")
+	i, err := strconv.Atoi(index)
+	if !ok || err != nil {
+		return fmt.Errorf("source field %q: want NAME[INDEX]", s.Field)
+	}
+	list := gen.Field(name)
+	if list == nil || list.Value.YNode().Kind != yaml.SequenceNode || i < 0 || i >= len(list.Value.YNode().Content) {
+		return fmt.Errorf("%s: no such entry in the generator", s.Field)
+	}
+	entry := list.Value.YNode().Content[i]
+	text = strings.TrimSuffix(text, "\n")
+	if s.Kind == api.Literal {
+		if entry.Kind != yaml.ScalarNode {
+			return fmt.Errorf("%s: not a KEY=<ciphertext> string", s.Field)
+		}
+		key, old, _ := strings.Cut(entry.Value, "=")
+		if len(old) >= 2 && old[0] == old[len(old)-1] && (old[0] == '"' || old[0] == '\'') {
+			text = old[:1] + text + old[:1]
+		}
+		setScalar(entry, key+"="+text)
+		return nil
+	}
+	if entry.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: not a {ciphertext: ...} entry", s.Field)
+	}
+	for j := 0; j+1 < len(entry.Content); j += 2 {
+		if entry.Content[j].Value == "ciphertext" {
+			setScalar(entry.Content[j+1], text)
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: no ciphertext field", s.Field)
+}
+
+// setScalar sets a string scalar's value, keeping its comments and style
+// unless a multi-line value needs a literal block.
+func setScalar(n *yaml.Node, value string) {
+	n.Kind, n.Tag, n.Value = yaml.ScalarNode, yaml.NodeTagString, value
+	if strings.Contains(value, "\n") {
+		n.Style = yaml.LiteralStyle
+	}
+}
+
 // SetKMS sets the generator's kms.keyId and, when context is not nil,
-// kms.encryptionContext.
+// kms.encryptionContext (keys sorted). Values it replaces keep their
+// comments and style (a flow mapping stays a flow mapping).
 func SetKMS(gen *yaml.RNode, keyID string, context map[string]string) error {
-	if err := gen.PipeE(yaml.LookupCreate(yaml.MappingNode, "kms"), yaml.SetField("keyId", yaml.NewStringRNode(keyID))); err != nil {
+	kms, err := gen.Pipe(yaml.LookupCreate(yaml.MappingNode, "kms"))
+	if err != nil {
 		return err
 	}
+	setField(kms, "keyId", &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: keyID})
 	if context == nil {
 		return nil
 	}
-	ctx := yaml.NewMapRNode(&context)
-	return gen.PipeE(yaml.LookupCreate(yaml.MappingNode, "kms"), yaml.SetField("encryptionContext", ctx))
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	for _, k := range slices.Sorted(maps.Keys(context)) {
+		m.Content = append(m.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: k},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: context[k]})
+	}
+	setField(kms, "encryptionContext", m)
+	return nil
+}
+
+// setField sets field name of mapping m to v, keeping the comments of the
+// value it replaces, and its style when the kinds match.
+func setField(m *yaml.RNode, name string, v *yaml.Node) {
+	if f := m.Field(name); f != nil {
+		old := f.Value.YNode()
+		v.HeadComment, v.LineComment, v.FootComment = old.HeadComment, old.LineComment, old.FootComment
+		if old.Kind == v.Kind && !(v.Kind == yaml.ScalarNode && old.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0) {
+			v.Style = old.Style
+		}
+		*old = *v
+		return
+	}
+	m.YNode().Content = append(m.YNode().Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: name}, v)
 }

@@ -83,7 +83,7 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newBuild(ctx), newEncrypt(ctx), newInstall(), newVersion())
+	root.AddCommand(newBuild(ctx), newCheck(ctx), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newVersion())
 	return root
 }
 

@@ -52,6 +52,8 @@ type Call struct {
 	Context    map[string]string
 	// Region is the region the request was signed for.
 	Region string
+	// DryRun is the request's DryRun flag (Decrypt).
+	DryRun bool
 	// N counts calls of this operation with this ciphertext so far,
 	// starting at 1, so a fault can fail the first attempts only.
 	N int
@@ -365,7 +367,7 @@ func (s *Server) begin(op string, req request, region string) (*Fault, chan stru
 	s.counts[n]++
 	var fault *Fault
 	if s.fault != nil {
-		fault = s.fault(Call{Operation: op, KeyID: req.KeyId, Ciphertext: req.CiphertextBlob, Context: req.EncryptionContext, Region: region, N: s.counts[n]})
+		fault = s.fault(Call{Operation: op, KeyID: req.KeyId, Ciphertext: req.CiphertextBlob, Context: req.EncryptionContext, Region: region, DryRun: req.DryRun, N: s.counts[n]})
 	}
 	return fault, s.hold
 }
