@@ -40,7 +40,8 @@ func TestMakeDemo(t *testing.T) {
 	}
 }
 
-// shellBlocks returns the ```sh blocks of a Markdown file, in order.
+// shellBlocks returns the ```sh blocks of a Markdown file, in order; a
+// block indented in a list loses its indentation.
 func shellBlocks(t *testing.T, path string) string {
 	t.Helper()
 	text, err := os.ReadFile(path)
@@ -48,8 +49,10 @@ func shellBlocks(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	var script strings.Builder
-	for _, m := range regexp.MustCompile("(?ms)^```sh\n(.*?)^```").FindAllStringSubmatch(string(text), -1) {
-		script.WriteString(m[1])
+	for _, m := range regexp.MustCompile("(?ms)^( *)```sh\n(.*?)^ *```").FindAllStringSubmatch(string(text), -1) {
+		for _, line := range strings.SplitAfter(m[2], "\n") {
+			script.WriteString(strings.TrimPrefix(line, m[1]))
+		}
 	}
 	if script.Len() == 0 {
 		t.Fatalf("%s has no sh blocks", path)
@@ -151,5 +154,28 @@ func TestOverlaysExample(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestReadmeLifecycle runs every sh block of the root README (the life
+// cycle: key, encrypt, build, rotate, check) in an empty directory against
+// a fresh instance of each emulator.
+func TestReadmeLifecycle(t *testing.T) {
+	script := shellBlocks(t, filepath.Join(repoRoot(t), "README.md"))
+	for _, name := range emulators {
+		t.Run(name, func(t *testing.T) {
+			k, err := emulator.Start(name, emulator.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(k.Stop)
+			out := sh(t, t.TempDir(), append(baseEnv(), k.Env()...), script)
+			for _, want := range []string{"name: myapp-secrets-", "the same Secret, now under alias/myapp-2027",
+				"ok   secrets.yaml: KMSSecretGenerator \"myapp-secrets\" (4 sources)"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
