@@ -76,6 +76,13 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 			}
 			return nil
 		},
+		Example: `  # as kustomize runs it: a ResourceList on stdin
+  kustomize build --enable-alpha-plugins --enable-exec overlays/prod
+
+  # the life cycle
+  kmsgen encrypt --key-id alias/myapp --context app=myapp --new-generator myapp-secrets < app.env > secrets.yaml
+  kmsgen check .
+  kmsgen reencrypt --key-id alias/myapp-2027 .`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

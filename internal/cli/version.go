@@ -25,6 +25,10 @@ func newVersion() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print kmsgen's version",
+		Long: `version prints the version set when kmsgen was built (make build uses git describe;
+-ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.1.0"), else the Go module version.`,
+		Example: `  kmsgen version
+  docker run --rm <your registry>/kmsgen:v0.1.0 version`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), Version())
