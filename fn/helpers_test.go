@@ -2,11 +2,6 @@ package fn_test
 
 import (
 	"testing"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -21,15 +16,6 @@ const (
 	keyOther = "22222222-2222-2222-2222-222222222222" // alias/other
 )
 
-// fastRetries keeps the SDK's standard retryer (three attempts) but without
-// waiting between attempts or spending a retry quota.
-func fastRetries(o *kms.Options) {
-	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-		so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		so.RateLimiter = ratelimit.None
-	})
-}
-
 // newFake starts a fake KMS holding keyApp and keyOther and points the AWS
 // SDK at it, with test credentials and nothing from the machine.
 func newFake(t *testing.T) *fakekms.Server {
@@ -43,6 +29,6 @@ func newFake(t *testing.T) *fakekms.Server {
 
 // newGenerator returns a Generator with fast retries and opts' other settings.
 func newGenerator(opts awskms.Options) *fn.Generator {
-	opts.ClientOptions = append(opts.ClientOptions, fastRetries)
+	opts.ClientOptions = append(opts.ClientOptions, awstest.FastRetries)
 	return fn.NewGenerator(opts)
 }

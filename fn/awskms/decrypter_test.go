@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 
@@ -26,22 +24,13 @@ const (
 	canary = "CANARY-d3cr7pt-PLAINTEXT"
 )
 
-// fastRetries keeps the SDK's standard retryer but without waiting between
-// attempts or spending a retry quota, so retry tests run quickly.
-func fastRetries(o *kms.Options) {
-	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-		so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		so.RateLimiter = ratelimit.None
-	})
-}
-
 func setup(t *testing.T) (*fakekms.Server, *Client) {
 	t.Helper()
 	fake := fakekms.New(t)
 	fake.CreateKey(keyA, "alias/a")
 	fake.CreateKey(keyB, "alias/b")
 	awstest.Isolate(t, fake.URL, fakekms.Region)
-	return fake, New(Options{ClientOptions: []func(*kms.Options){fastRetries}})
+	return fake, New(Options{ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 }
 
 func decryptOne(t *testing.T, d *Client, r Request) ([]byte, error) {
@@ -252,7 +241,7 @@ func TestEndpointUnreachable(t *testing.T) {
 	}
 	closed := "http://" + l.Addr().String()
 	l.Close()
-	d := New(Options{ClientOptions: []func(*kms.Options){fastRetries}})
+	d := New(Options{ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 	_, err = decryptOne(t, d, Request{Blob: fake.Encrypt(keyA, nil, []byte(canary)), Target: Target{Endpoint: closed}})
 	assertError(t, err, CodeUnreachable, "could not reach "+closed, "kms.endpoint")
 }
@@ -260,7 +249,7 @@ func TestEndpointUnreachable(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	fake, _ := setup(t)
 	fake.SetFault(func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Delay: 10 * time.Second} })
-	d := New(Options{CallTimeout: 200 * time.Millisecond, ClientOptions: []func(*kms.Options){fastRetries}})
+	d := New(Options{CallTimeout: 200 * time.Millisecond, ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 	_, err := decryptOne(t, d, Request{Blob: fake.Encrypt(keyA, nil, []byte(canary))})
 	assertError(t, err, CodeTimeout, "within 200ms", "KMSGEN_TIMEOUT")
 }

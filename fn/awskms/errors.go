@@ -66,12 +66,7 @@ func (w where) endpoint() string {
 	return "the KMS endpoint of region " + w.Region
 }
 
-func (w where) context() string {
-	if len(w.Target.Context) == 0 {
-		return "none"
-	}
-	return contextString(w.Target.Context)
-}
+func (w where) context() string { return ContextString(w.Target.Context) }
 
 // classify turns an error from a Decrypt call into an *Error, by error code
 // (never by HTTP status, which differs between KMS and its emulators).

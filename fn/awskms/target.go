@@ -75,9 +75,13 @@ func ValidateRoleARN(roleARN string) error {
 	return nil
 }
 
-// contextString is a canonical form of an encryption context, for keys of
-// maps and for messages (the context is not secret: KMS logs it in clear).
-func contextString(ctx map[string]string) string {
+// ContextString shows an encryption context in messages: k=v,k=v with
+// sorted keys, or "none". (The context is not secret: KMS logs it in
+// clear.)
+func ContextString(ctx map[string]string) string {
+	if len(ctx) == 0 {
+		return "none"
+	}
 	var b strings.Builder
 	for i, k := range slices.Sorted(maps.Keys(ctx)) {
 		if i > 0 {

@@ -39,13 +39,28 @@ type Generator struct {
 	Kustomization string
 }
 
+// ID is the generator's namespace/name, or name, read without decoding it.
+func (g *Generator) ID() string {
+	if ns := g.Node.GetNamespace(); ns != "" {
+		return ns + "/" + g.Node.GetName()
+	}
+	return g.Node.GetName()
+}
+
 // Name names the generator in messages: file and namespace/name.
 func (g *Generator) Name() string {
-	id := g.Node.GetName()
-	if ns := g.Node.GetNamespace(); ns != "" {
-		id = ns + "/" + id
+	return fmt.Sprintf("%s: KMSSecretGenerator %q", Display(g.File.Path), g.ID())
+}
+
+// Display shows path relative to the working directory when it is below
+// it, else as it is.
+func Display(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+			return rel
+		}
 	}
-	return fmt.Sprintf("%s: KMSSecretGenerator %q", g.File.Path, id)
+	return path
 }
 
 // IsExec reports whether the generator asks kustomize to run kmsgen as an

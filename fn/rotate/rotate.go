@@ -79,7 +79,9 @@ type Generator struct {
 	ID string
 }
 
-func (g Generator) String() string { return fmt.Sprintf("%s: %s %q", Display(g.File), api.Kind, g.ID) }
+func (g Generator) String() string {
+	return fmt.Sprintf("%s: %s %q", genfile.Display(g.File), api.Kind, g.ID)
+}
 
 // Rotated is one ciphertext re-encrypted.
 type Rotated struct {
@@ -237,7 +239,7 @@ func (p *plan) fail(g *genPlan, source string, also []string, err error) {
 // add plans one generator: decodes and validates it, and reads its
 // ciphertexts.
 func (p *plan) add(g *genfile.Generator) {
-	gp := &genPlan{g: g, name: Generator{File: g.File.Path, ID: g.Node.GetName()}}
+	gp := &genPlan{g: g, name: Generator{File: g.File.Path, ID: g.ID()}}
 	if ns := g.Node.GetNamespace(); ns != "" {
 		gp.name.ID = ns + "/" + gp.name.ID
 	}
@@ -367,7 +369,7 @@ func sameSource(a, b awskms.Target) bool {
 
 // describe shows kms settings in messages (none of them is secret).
 func describe(t awskms.Target) string {
-	parts := []string{"keyId " + orNone(t.KeyID), "encryptionContext " + contextString(t.Context)}
+	parts := []string{"keyId " + orNone(t.KeyID), "encryptionContext " + awskms.ContextString(t.Context)}
 	for _, f := range [][2]string{{"region", t.Region}, {"endpoint", t.Endpoint}, {"roleArn", t.RoleARN}} {
 		if f[1] != "" {
 			parts = append(parts, f[0]+" "+f[1])
@@ -381,18 +383,6 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// contextString is k=v,k=v with sorted keys, or "none".
-func contextString(ctx map[string]string) string {
-	if len(ctx) == 0 {
-		return "none"
-	}
-	parts := make([]string, 0, len(ctx))
-	for _, k := range slices.Sorted(maps.Keys(ctx)) {
-		parts = append(parts, k+"="+ctx[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 func (it *item) also() []string {
@@ -506,15 +496,6 @@ func (p *plan) apply() (*Result, error) {
 }
 
 // Display shows a path relative to the working directory when it is under
-// it, else as it is.
-func Display(path string) string {
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
-			return rel
-		}
-	}
-	return path
-}
 
 func plural(n int, one, many string) string {
 	if n == 1 {

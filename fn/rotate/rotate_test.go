@@ -12,10 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 
@@ -44,13 +41,6 @@ var (
 	newCtx = map[string]string{"app": "new", "env": "prod"}
 )
 
-func fastRetries(o *kms.Options) {
-	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-		so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		so.RateLimiter = ratelimit.None
-	})
-}
-
 // newFake starts a fake KMS with the old, new and other keys and points the
 // AWS SDK at it; the client retries without waiting.
 func newFake(t *testing.T) (*fakekms.Server, *awskms.Client) {
@@ -60,7 +50,7 @@ func newFake(t *testing.T) (*fakekms.Server, *awskms.Client) {
 	fake.CreateKey(newKey, "alias/new")
 	fake.CreateKey(otherKey, "alias/other")
 	awstest.Isolate(t, fake.URL, fakekms.Region)
-	return fake, awskms.New(awskms.Options{ClientOptions: []func(*kms.Options){fastRetries}})
+	return fake, awskms.New(awskms.Options{ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 }
 
 // plaintexts are the Secret's data the tree of newTree decrypts to.

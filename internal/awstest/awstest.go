@@ -6,6 +6,11 @@ package awstest
 import (
 	"os"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
 
 // Test credentials; emulators and the fake KMS accept any.
@@ -53,4 +58,14 @@ var Vars = []string{
 	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+}
+
+// FastRetries keeps the SDK's standard retryer (three attempts) but without
+// waiting between attempts or spending a retry quota, so tests of retries
+// run quickly: use it as an awskms.Options.ClientOptions entry.
+func FastRetries(o *kms.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		so.RateLimiter = ratelimit.None
+	})
 }

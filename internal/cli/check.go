@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -88,7 +87,7 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, dryRun bool) err
 	var at []int // the index in results of each input
 	for i, g := range found {
 		c := &results[i]
-		c.file, c.id, c.sources = checkPath(g.File.Path), checkID(g), -1
+		c.file, c.id, c.sources = genfile.Display(g.File.Path), g.ID(), -1
 		in, err := checkInput(g, c.file)
 		if err != nil {
 			c.err = err
@@ -111,7 +110,7 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, dryRun bool) err
 		}
 		line := fmt.Sprintf("%s %s: %s %q", status, c.file, api.Kind, c.id)
 		if c.sources >= 0 {
-			line += fmt.Sprintf(" (%s)", checkCount(c.sources, "source"))
+			line += fmt.Sprintf(" (%s)", counted(c.sources, "source", "sources"))
 		}
 		fmt.Fprintln(w, line)
 		for _, p := range checkProblems(c.err) {
@@ -122,13 +121,13 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, dryRun bool) err
 	for _, warning := range warnings {
 		fmt.Fprintln(w, warning)
 	}
-	summary := fmt.Sprintf("%s checked: %d ok, %d failed; %s", checkCount(len(results), api.Kind), len(results)-failed, failed, checkCount(len(warnings), "warning"))
+	summary := fmt.Sprintf("%s checked: %d ok, %d failed; %s", counted(len(results), api.Kind, api.Kind+"s"), len(results)-failed, failed, counted(len(warnings), "warning", "warnings"))
 	if dryRun {
 		summary += " (--dry-run: Decrypt permission only, nothing decrypted)"
 	}
 	fmt.Fprintln(w, summary)
 	if failed > 0 {
-		return fmt.Errorf("%d of %s failed the check", failed, checkCount(len(results), api.Kind))
+		return fmt.Errorf("%d of %s failed the check", failed, counted(len(results), api.Kind, api.Kind+"s"))
 	}
 	return nil
 }
@@ -142,7 +141,7 @@ func checkInput(g *genfile.Generator, file string) (fn.Input, error) {
 		return in, err
 	}
 	if filepath.Dir(g.File.Path) != g.Root {
-		in.RootHint = fmt.Sprintf("%s lists this generator, so kustomize runs it, and resolves its paths, in that directory", checkPath(g.Kustomization))
+		in.RootHint = fmt.Sprintf("%s lists this generator, so kustomize runs it, and resolves its paths, in that directory", genfile.Display(g.Kustomization))
 	}
 	global, _, err := kustomization.GeneratorOptions(g.Root)
 	if err != nil {
@@ -186,34 +185,7 @@ func checkWarnings(found []*genfile.Generator) []string {
 		}
 		seen[k] = true
 		out = append(out, fmt.Sprintf("warn %s: lists the exec %s %s; kustomize build needs --enable-alpha-plugins --enable-exec, or silently leaves it out",
-			checkPath(g.Kustomization), api.Kind, checkPath(g.File.Path)))
+			genfile.Display(g.Kustomization), api.Kind, genfile.Display(g.File.Path)))
 	}
 	return out
-}
-
-// checkID is the namespace/name of a generator that may not decode.
-func checkID(g *genfile.Generator) string {
-	if ns := g.Node.GetNamespace(); ns != "" {
-		return ns + "/" + g.Node.GetName()
-	}
-	return g.Node.GetName()
-}
-
-// checkPath is p relative to the working directory when it is below it.
-func checkPath(p string) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return p
-	}
-	if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(rel) {
-		return rel
-	}
-	return p
-}
-
-func checkCount(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

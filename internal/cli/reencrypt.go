@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,18 +119,18 @@ func printResult(w io.Writer, res *rotate.Result, t awskms.Target) error {
 		what := r.Form.String()
 		if r.Field != "" {
 			inline++
-			fmt.Fprintf(&b, "reencrypted %s %s (inline %s)\n", rotate.Display(r.File), r.Field, what)
+			fmt.Fprintf(&b, "reencrypted %s %s (inline %s)\n", genfile.Display(r.File), r.Field, what)
 			continue
 		}
 		files++
 		if r.Form == ciphertext.Envelope && r.Resealed {
 			what += ", body sealed again for the new context"
 		}
-		fmt.Fprintf(&b, "reencrypted %s (%s)\n", rotate.Display(r.File), what)
+		fmt.Fprintf(&b, "reencrypted %s (%s)\n", genfile.Display(r.File), what)
 	}
 	settings := "kms.keyId " + t.KeyID
 	if t.Context != nil {
-		settings += ", kms.encryptionContext " + contextString(t.Context)
+		settings += ", kms.encryptionContext " + awskms.ContextString(t.Context)
 	}
 	for _, g := range res.Updated {
 		fmt.Fprintf(&b, "updated %s: %s\n", g, settings)
@@ -146,7 +144,7 @@ func printResult(w io.Writer, res *rotate.Result, t awskms.Target) error {
 	default:
 		ctxNote := "each generator keeps its encryption context"
 		if t.Context != nil {
-			ctxNote = "encryption context " + contextString(t.Context)
+			ctxNote = "encryption context " + awskms.ContextString(t.Context)
 		}
 		fmt.Fprintf(&b, "done: %s (%d in files, %d inline) of %s now under %s, %s\n",
 			counted(files+inline, "ciphertext", "ciphertexts"), files, inline,
@@ -154,18 +152,6 @@ func printResult(w io.Writer, res *rotate.Result, t awskms.Target) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// contextString is k=v,k=v with sorted keys, or "none".
-func contextString(ctx map[string]string) string {
-	if len(ctx) == 0 {
-		return "none"
-	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(ctx)) {
-		parts = append(parts, k+"="+ctx[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 // counted is "1 thing" or "n things".

@@ -29,7 +29,7 @@ func newVersion() *cobra.Command {
 -ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.1.0"), else the Go module version.`,
 		Example: `  kmsgen version
   docker run --rm <your registry>/kmsgen:v0.1.0 version`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), Version())
 			return err
