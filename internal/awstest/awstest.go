@@ -11,12 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"kmsgen.dev/kmsgen/internal/fakekms"
 )
 
 // Test credentials; emulators and the fake KMS accept any.
 const (
 	AccessKeyID     = "AKIDKMSGENTEST"
 	SecretAccessKey = "kmsgen-test-secret"
+	// Region is the fake KMS's region (fakekms.Region).
+	Region = fakekms.Region
 )
 
 // Isolate points the AWS SDK (and the aws CLI) at endpoint with test
@@ -32,6 +36,30 @@ func Isolate(t testing.TB, endpoint, region string) {
 	}
 	if endpoint != "" {
 		t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	}
+}
+
+// nowhere is a directory that does not exist, for the shared config and
+// credentials files.
+const nowhere = "/nonexistent/kmsgen-awstest"
+
+// Env returns the environment entries (KEY=value) a child process (kmsgen,
+// kustomize, the aws CLI) needs to use endpoint with the test credentials
+// and Region and nothing from the machine: AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_DEFAULT_REGION, AWS_ENDPOINT_URL,
+// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE pointing at nonexistent
+// files, AWS_EC2_METADATA_DISABLED=true. Append them to an environment
+// without AWS_* variables.
+func Env(endpoint string) []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region,
+		"AWS_ENDPOINT_URL=" + endpoint,
+		"AWS_CONFIG_FILE=" + nowhere + "/config",
+		"AWS_SHARED_CREDENTIALS_FILE=" + nowhere + "/credentials",
+		"AWS_EC2_METADATA_DISABLED=true",
 	}
 }
 

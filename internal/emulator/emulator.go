@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"kmsgen.dev/kmsgen/internal/awstest"
 )
 
 // Emulator names.
@@ -28,12 +30,8 @@ const (
 	Moto     = "moto"
 )
 
-// Region and credentials the emulators are used with.
-const (
-	Region          = "eu-west-1"
-	AccessKeyID     = "AKIDKMSGENTEST"
-	SecretAccessKey = "kmsgen-test-secret"
-)
+// Region is the region the emulators serve: the tests' one region.
+const Region = awstest.Region
 
 // KMS is a running emulator.
 type KMS struct {
@@ -163,12 +161,7 @@ func (k *KMS) Stop() {
 // Env returns the environment that points the AWS SDK and CLI at the
 // emulator with test credentials and no other AWS configuration.
 func (k *KMS) Env() []string {
-	return []string{
-		"AWS_ACCESS_KEY_ID=" + AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
-		"AWS_REGION=" + Region, "AWS_DEFAULT_REGION=" + Region, "AWS_ENDPOINT_URL=" + k.URL,
-		"AWS_CONFIG_FILE=/nonexistent/kmsgen-test", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/kmsgen-test",
-		"AWS_EC2_METADATA_DISABLED=true",
-	}
+	return awstest.Env(k.URL)
 }
 
 // Client returns a KMS client for the emulator.
@@ -176,7 +169,7 @@ func (k *KMS) Client() *kms.Client {
 	return kms.New(kms.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(k.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 	})
 }
 
