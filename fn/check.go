@@ -3,29 +3,8 @@ package fn
 import (
 	"context"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
-
 	"kmsgen.dev/kmsgen/fn/awskms"
 )
-
-// NewInput decodes and validates the generator rn, read from file, whose
-// paths are relative to root. On failure it returns Errors naming the file,
-// the generator and each problem's field, as kmsgen build reports them.
-func NewInput(rn *yaml.RNode, root, file string) (Input, error) {
-	gen, err := decodeGenerator(rn)
-	if err != nil {
-		id := rn.GetName()
-		if gen != nil {
-			id = gen.ID()
-		}
-		es := asErrors(err, id)
-		for _, e := range es {
-			e.File = file
-		}
-		return Input{}, es
-	}
-	return Input{Generator: gen, Root: root, File: file}, nil
-}
 
 // Check finds what would make Generate fail on each input, without making
 // any Secret, and returns one error per input, in order: nil when the input

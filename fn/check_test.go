@@ -229,7 +229,8 @@ func TestCheck(t *testing.T) {
 			var log kmsLog
 			log.install(c.fake, tc.fault)
 			in, err := input(c, tc.body(c))
-			if err == nil {
+			invalid := err != nil
+			if !invalid {
 				errs := newGenerator(awskms.Options{}).Check(t.Context(), []fn.Input{in}, tc.dryRun)
 				if len(errs) != 1 {
 					t.Fatalf("Check returned %d errors for 1 input", len(errs))
@@ -263,7 +264,7 @@ func TestCheck(t *testing.T) {
 			if real, dry := log.counts(); real != tc.real || dry != tc.dry {
 				t.Errorf("Decrypt calls: %d real, %d dry run; want %d and %d", real, dry, tc.real, tc.dry)
 			}
-			if tc.dryRun || in.Generator == nil {
+			if tc.dryRun || invalid {
 				return
 			}
 			// Without dry run, Check says exactly what Generate says.

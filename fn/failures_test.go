@@ -215,7 +215,7 @@ func TestFailuresLeakNothing(t *testing.T) {
 				c.write("app.env.encrypted", c.encrypt("", "DB_PASSWORD=\n"+canary+"\n"+canary+"\n"))
 				return "envs:\n- app.env.encrypted\n"
 			},
-			fields: []string{"envs[0]"}, mention: []string{`envs[0] "app.env.encrypted" line 3: the key (not shown: it was read from decrypted content) repeats the key from envs[0] "app.env.encrypted" line 2`}, decryptCalls: 1},
+			fields: []string{"envs[0]"}, mention: []string{`envs[0] "app.env.encrypted" line 3: the key (not shown: it was read from secret content) repeats the key from envs[0] "app.env.encrypted" line 2`}, decryptCalls: 1},
 		{name: "secret pasted on its own line in two env files",
 			body: func(c *failureCase) string {
 				c.write("a.env.encrypted", c.encrypt("", canary+"\n"))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
@@ -17,25 +16,19 @@ import (
 	"kmsgen.dev/kmsgen/fn/secret"
 )
 
-// Input is one validated generator and where its files are.
-type Input struct {
-	Generator *api.KMSSecretGenerator
-	// Root is the directory the generator's paths are relative to; no file
-	// outside it is read, whether by path or through a symlink.
-	Root string
-	// GlobalOptions are the kustomization's generatorOptions, if any.
-	GlobalOptions *types.GeneratorOptions
-	// File is the file the generator was read from, for messages; empty
-	// under kustomize.
-	File string
-	// RootHint, when set, is added to errors reading files: where paths
-	// resolve and why.
-	RootHint string
-}
-
 // Generator turns generators into Secrets.
 type Generator struct {
 	KMS *awskms.Client
+}
+
+// NewGenerator returns the Generator kmsgen's commands use, with the KMS
+// client made from the environment by awskms.FromEnv. On a bad KMSGEN_*
+// setting it returns the error together with a Generator using the
+// defaults, for callers that report errors later (the KRM function reports
+// them as results).
+func NewGenerator(getenv func(string) string) (*Generator, error) {
+	kms, err := awskms.FromEnv(getenv)
+	return &Generator{KMS: kms}, err
 }
 
 // job follows one Input through the phases of Generate.
@@ -102,15 +95,10 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 		errs Errors
 	)
 	for _, in := range inputs {
-		sources, err := in.Generator.Sources()
-		if err != nil {
-			errs = append(errs, &Error{File: in.File, Generator: in.Generator.ID(), Err: err})
-			continue
-		}
-		j := job{in: in, sources: sources, first: len(reqs)}
-		target := in.Generator.KMS.Target()
+		j := job{in: in, sources: in.Sources, first: len(reqs)}
+		target := Target(in.Generator.KMS)
 		root, rootErr := os.OpenRoot(in.Root)
-		for _, s := range sources {
+		for _, s := range in.Sources {
 			ct, err := readCiphertext(root, rootErr, s)
 			if err != nil {
 				if in.RootHint != "" && s.Path != "" {
@@ -198,9 +186,4 @@ func build(j job, results []awskms.Result) (*yaml.RNode, *Error) {
 
 func sourceError(in Input, s api.Source, err error) *Error {
 	return &Error{File: in.File, Generator: in.Generator.ID(), Field: s.Field, Source: s.String(), Err: err}
-}
-
-// NewGenerator returns a Generator decrypting with opts.
-func NewGenerator(opts awskms.Options) *Generator {
-	return &Generator{KMS: awskms.New(opts)}
 }

@@ -7,6 +7,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 )
 
 // Fixed key IDs: the fake derives key material from the ID, so ciphertexts
@@ -20,15 +21,11 @@ const (
 // SDK at it, with test credentials and nothing from the machine.
 func newFake(t *testing.T) *fakekms.Server {
 	t.Helper()
-	fake := fakekms.New(t)
-	fake.CreateKey(keyApp, "alias/app")
-	fake.CreateKey(keyOther, "alias/other")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
-	return fake
+	return kmstest.Start(t, kmstest.NewKey(keyApp, "alias/app"), kmstest.NewKey(keyOther, "alias/other"))
 }
 
 // newGenerator returns a Generator with fast retries and opts' other settings.
 func newGenerator(opts awskms.Options) *fn.Generator {
 	opts.ClientOptions = append(opts.ClientOptions, awstest.FastRetries)
-	return fn.NewGenerator(opts)
+	return &fn.Generator{KMS: awskms.New(opts)}
 }

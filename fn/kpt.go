@@ -60,10 +60,6 @@ func itemPath(rn *yaml.RNode) string {
 	return a[kioutil.LegacyPathAnnotation]
 }
 
-func isGenerator(rn *yaml.RNode) bool {
-	return rn.GetKind() == api.Kind && rn.GetApiVersion() == api.APIVersion
-}
-
 // processKpt expands generators as kpt runs kmsgen. kpt has no hashing and
 // no name-reference step, so kmsgen appends the hash and rewrites references
 // itself; it keeps the generators; and it replaces the Secrets of an earlier
@@ -110,15 +106,15 @@ func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
 	fc := rl.FunctionConfig
 	var all []*yaml.RNode
 	for _, it := range rl.Items {
-		if !isGenerator(it) {
+		if !api.IsGenerator(it) {
 			continue
 		}
-		if fc != nil && isGenerator(fc) && (it.GetName() != fc.GetName() || it.GetNamespace() != fc.GetNamespace()) {
+		if fc != nil && api.IsGenerator(fc) && api.IDOf(it) != api.IDOf(fc) {
 			continue
 		}
 		all = append(all, it)
 	}
-	if len(all) == 0 && fc != nil && isGenerator(fc) {
+	if len(all) == 0 && fc != nil && api.IsGenerator(fc) {
 		return []*yaml.RNode{fc} // a --fn-config that is not in the package
 	}
 	return all
@@ -128,15 +124,11 @@ func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
 // relative to the generator's own file in the package.
 func (p *Processor) kptInput(rn *yaml.RNode) (Input, Errors) {
 	file := itemPath(rn)
-	gen, err := decodeGenerator(rn)
+	in, err := NewInput(rn, "", file)
 	if err != nil {
-		es := asErrors(err, rn.GetName())
-		for _, e := range es {
-			e.File = file
-		}
-		return Input{}, es
+		return Input{}, asErrors(err, "")
 	}
-	in := Input{Generator: gen, File: file}
+	gen := in.Generator
 	if pkg := rn.GetAnnotations()[packagePathAnnotation]; pkg != "" {
 		in.Root = filepath.Join(pkg, filepath.Dir(filepath.FromSlash(file)))
 		if _, err := os.Stat(pkg); err != nil {

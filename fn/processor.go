@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -48,9 +47,13 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 
 // processKustomize is the function as a kustomize generator.
 func (p *Processor) processKustomize(rl *framework.ResourceList) error {
-	gen, err := decodeGenerator(rl.FunctionConfig)
+	if rl.FunctionConfig == nil {
+		return fail(rl, Errors{{Err: fmt.Errorf("no functionConfig: list a %s under the kustomization's generators", api.Kind)}}, nil)
+	}
+	in, err := NewInput(rl.FunctionConfig, p.WorkDir, "")
+	gen := in.Generator
 	if err != nil {
-		return fail(rl, asErrors(err, generatorName(rl.FunctionConfig)), gen)
+		return fail(rl, asErrors(err, api.IDOf(rl.FunctionConfig)), gen)
 	}
 	if p.SetupErr != nil {
 		return fail(rl, Errors{{Generator: gen.ID(), Err: p.SetupErr}}, gen)
@@ -67,7 +70,8 @@ func (p *Processor) processKustomize(rl *framework.ResourceList) error {
 	case err != nil:
 		return fail(rl, Errors{{Generator: gen.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}, gen)
 	}
-	secrets, err := p.Generator.Generate(p.Context, []Input{{Generator: gen, Root: p.WorkDir, GlobalOptions: global}})
+	in.GlobalOptions = global
+	secrets, err := p.Generator.Generate(p.Context, []Input{in})
 	if err != nil {
 		return fail(rl, asErrors(err, gen.ID()), gen)
 	}
@@ -80,34 +84,14 @@ func (p *Processor) processKustomize(rl *framework.ResourceList) error {
 	return nil
 }
 
-// decodeGenerator decodes and validates a generator. When decoding worked
-// but validation did not, it returns the generator too, for resourceRefs,
-// and an Error per problem.
-func decodeGenerator(config *yaml.RNode) (*api.KMSSecretGenerator, error) {
-	if config == nil {
-		return nil, fmt.Errorf("no functionConfig: list a %s under the kustomization's generators", api.Kind)
-	}
-	gen, err := api.Decode(config)
-	if err != nil {
-		return nil, err
-	}
-	if err := gen.Validate(); err != nil {
-		var verr *api.ValidationError
-		if errors.As(err, &verr) {
-			return gen, validationErrors(gen.ID(), verr)
-		}
-		return gen, &Error{Generator: gen.ID(), Err: err}
-	}
-	return gen, nil
-}
-
 // fail records errs as error results and leaves the items as they came,
 // but for the generators kustomize echoes.
 func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) error {
 	for _, e := range errs {
 		r := &framework.Result{Severity: framework.Error, Message: e.Error(), ResourceRef: ref(gen)}
 		if gen == nil && e.Generator != "" {
-			r.ResourceRef = refByID(e.Generator)
+			ns, name := api.SplitID(e.Generator)
+			r.ResourceRef = refTo(ns, name)
 		}
 		if e.Field != "" {
 			r.Field = &framework.Field{Path: e.Field}
@@ -127,29 +111,15 @@ func ref(gen *api.KMSSecretGenerator) *yaml.ResourceIdentifier {
 	if gen == nil {
 		return nil
 	}
-	return &yaml.ResourceIdentifier{
-		TypeMeta: yaml.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
-		NameMeta: yaml.NameMeta{Name: gen.Metadata.Name, Namespace: gen.Metadata.Namespace},
-	}
+	return refTo(gen.Metadata.Namespace, gen.Metadata.Name)
 }
 
-// refByID refers to the generator of ID namespace/name or name.
-func refByID(id string) *yaml.ResourceIdentifier {
-	ns, name, ok := strings.Cut(id, "/")
-	if !ok {
-		ns, name = "", id
-	}
+// refTo refers to the generator namespace/name.
+func refTo(namespace, name string) *yaml.ResourceIdentifier {
 	return &yaml.ResourceIdentifier{
 		TypeMeta: yaml.TypeMeta{APIVersion: api.APIVersion, Kind: api.Kind},
-		NameMeta: yaml.NameMeta{Name: name, Namespace: ns},
+		NameMeta: yaml.NameMeta{Name: name, Namespace: namespace},
 	}
-}
-
-func generatorName(config *yaml.RNode) string {
-	if config == nil {
-		return ""
-	}
-	return config.GetName()
 }
 
 // withoutGenerators drops KMSSecretGenerator items: kustomize passes the
@@ -157,7 +127,7 @@ func generatorName(config *yaml.RNode) string {
 func withoutGenerators(items []*yaml.RNode) []*yaml.RNode {
 	out := items[:0:0]
 	for _, it := range items {
-		if it.GetKind() == api.Kind && it.GetApiVersion() == api.APIVersion {
+		if api.IsGenerator(it) {
 			continue
 		}
 		out = append(out, it)

@@ -18,6 +18,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -43,8 +44,7 @@ func TestProcessorLoadsConfigOnlyForSources(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := fakekms.New(t)
-			fake.CreateKey(keyApp, "alias/app")
+			fake := kmstest.Start(t, kmstest.NewKey(keyApp, "alias/app"))
 			awstest.Clear(t) // the default chain would find nothing
 			loads := 0
 			gen := newGenerator(awskms.Options{LoadConfig: func(context.Context) (aws.Config, error) {

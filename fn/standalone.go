@@ -36,18 +36,15 @@ func (g *Generator) Standalone(ctx context.Context, files []GeneratorFile) ([]*y
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		for i, rn := range nodes {
-			if rn.GetKind() != api.Kind || rn.GetApiVersion() != api.APIVersion {
+			if !api.IsGenerator(rn) {
 				return nil, fmt.Errorf("%s: document %d is a %s %s, not a %s/%s", f.Name, i+1, rn.GetApiVersion(), rn.GetKind(), api.APIVersion, api.Kind)
 			}
-			gen, err := decodeGenerator(rn)
+			in, err := NewInput(rn, f.Root, f.Name)
 			if err != nil {
-				for _, e := range asErrors(err, rn.GetName()) {
-					e.File = f.Name
-					errs = append(errs, e)
-				}
+				errs = append(errs, asErrors(err, "")...)
 				continue
 			}
-			inputs = append(inputs, Input{Generator: gen, Root: f.Root, File: f.Name})
+			inputs = append(inputs, in)
 		}
 	}
 	if len(errs) > 0 {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -152,16 +154,13 @@ func TestCheckNothingFound(t *testing.T) {
 // answers DryRun as KMS does: only DryRun calls, and a refusal fails.
 func TestCheckDryRun(t *testing.T) {
 	const key = "66666666-6666-6666-6666-666666666666"
-	fake := fakekms.New(t)
-	fake.CreateKey(key, "alias/check")
+	fake := kmstest.Start(t, kmstest.NewKey(key, "alias/check"))
 	appCtx := map[string]string{"app": "myproject"}
 	enc := func(plaintext string) string {
 		return base64.StdEncoding.EncodeToString(fake.Encrypt(key, appCtx, []byte(plaintext)))
 	}
 	dir := t.TempDir()
-	env := append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_REGION="+fakekms.Region,
-		"AWS_ENDPOINT_URL="+fake.URL, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
-		"AWS_EC2_METADATA_DISABLED=true")
+	env := append(baseEnv(), awstest.Env(fake.URL)...)
 	big := run(t, dir, env, []byte(strings.Repeat("bundle ", 1000)+canary), "kmsgen", "encrypt", "--key-id", "alias/check", "--context", "app=myproject")
 	if big.code != 0 {
 		t.Fatalf("kmsgen encrypt: exit %d: %s", big.code, big.stderr)

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -49,16 +51,12 @@ func closedPortURL(t *testing.T) string {
 // kustomize and the kmsgen binary: non-zero exit, one kmsgen line on stderr
 // naming the generator, the source and the fix, no Secret, no plaintext.
 func TestFailuresUnderKustomize(t *testing.T) {
-	fake := fakekms.New(t)
-	fake.CreateKey(fakeKey, "alias/fake")
+	fake := kmstest.Start(t, kmstest.NewKey(fakeKey, "alias/fake"))
 	outside := t.TempDir()
 	testfiles.Write(t, outside, map[string]string{"secret.encrypted": base64.StdEncoding.EncodeToString(fake.Encrypt(fakeKey, nil, []byte(canary)))})
 
 	awsEnv := func(extra ...string) []string {
-		env := append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_REGION=eu-west-1",
-			"AWS_ENDPOINT_URL="+fake.URL, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
-			"AWS_EC2_METADATA_DISABLED=true")
-		return append(env, extra...)
+		return append(append(baseEnv(), awstest.Env(fake.URL)...), extra...)
 	}
 	tests := []struct {
 		name  string
@@ -112,11 +110,9 @@ func TestFailuresUnderKustomize(t *testing.T) {
 				return &fakekms.Fault{ResponseKeyID: fakekms.ARN("44444444-4444-4444-4444-444444444444")}
 			},
 			want: []string{"but kms.keyId pins", "discarded"}},
-		{name: "no region", env: append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_ENDPOINT_URL="+fake.URL,
-			"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true"), noKMS: true,
+		{name: "no region", env: without(awsEnv(), "AWS_REGION", "AWS_DEFAULT_REGION"), noKMS: true,
 			want: []string{"no AWS region is configured", "kms.region"}},
-		{name: "no credentials", env: append(baseEnv(), "AWS_REGION=eu-west-1", "AWS_ENDPOINT_URL="+fake.URL,
-			"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent", "AWS_EC2_METADATA_DISABLED=true"), noKMS: true,
+		{name: "no credentials", env: without(awsEnv(), "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), noKMS: true,
 			want: []string{"no usable AWS credentials", "AWS_PROFILE"}},
 		{name: "bad KMSGEN_CONCURRENCY", env: awsEnv("KMSGEN_CONCURRENCY=lots"), noKMS: true,
 			want: []string{`KMSGEN_CONCURRENCY="lots": want a whole number of at least 1`}},

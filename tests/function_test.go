@@ -10,7 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/awstest"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -18,10 +19,8 @@ import (
 // a ResourceList on stdin. A failure must leave an error result naming the
 // generator and the source, no Secret, exit code 1 and one line on stderr.
 func TestResourceListContract(t *testing.T) {
-	fake := fakekms.New(t)
-	fake.CreateKey(fakeKey)
-	env := append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_REGION=eu-west-1",
-		"AWS_ENDPOINT_URL="+fake.URL, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+	fake := kmstest.Start(t, kmstest.NewKey(fakeKey))
+	env := append(baseEnv(), awstest.Env(fake.URL)...)
 	ct := base64.StdEncoding.EncodeToString(fake.Encrypt(fakeKey, map[string]string{"app": "x"}, []byte(canary)))
 	resourceList := func(kms string) []byte {
 		return []byte(`apiVersion: config.kubernetes.io/v1

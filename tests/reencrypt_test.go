@@ -11,7 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"kmsgen.dev/kmsgen/fn/ciphertext"
+	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -177,9 +179,7 @@ done: 4 ciphertexts (3 in files, 1 inline) of 1 generator now under ` + newARN +
 // failing the 2nd ReEncrypt: exit 1, the failure named, every file as it was.
 func TestReencryptAllOrNothing(t *testing.T) {
 	const oldKey, newKey = "44444444-4444-4444-4444-444444444444", "55555555-5555-5555-5555-555555555555"
-	fake := fakekms.New(t)
-	fake.CreateKey(oldKey, "alias/old")
-	fake.CreateKey(newKey, "alias/new")
+	fake := kmstest.Start(t, kmstest.NewKey(oldKey, "alias/old"), kmstest.NewKey(newKey, "alias/new"))
 	reEncrypts := 0
 	fake.SetFault(func(c fakekms.Call) *fakekms.Fault {
 		if c.Operation != "ReEncrypt" {
@@ -190,9 +190,7 @@ func TestReencryptAllOrNothing(t *testing.T) {
 		}
 		return nil
 	})
-	env := append(baseEnv(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake", "AWS_REGION="+fakekms.Region,
-		"AWS_ENDPOINT_URL="+fake.URL, "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
-		"AWS_EC2_METADATA_DISABLED=true")
+	env := append(baseEnv(), awstest.Env(fake.URL)...)
 	enc := func(s string) string { return base64.StdEncoding.EncodeToString(fake.Encrypt(oldKey, nil, []byte(s))) }
 	dir := t.TempDir()
 	testfiles.Write(t, dir, map[string]string{

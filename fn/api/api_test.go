@@ -54,7 +54,8 @@ func TestDecodeFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	if err := g.Validate(); err != nil {
+	sources, err := g.Validate()
+	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
 	want := &KMSSecretGenerator{
@@ -76,10 +77,6 @@ func TestDecodeFull(t *testing.T) {
 	if diff := cmp.Diff(want, g); diff != "" {
 		t.Errorf("Decode (-want +got):\n%s", diff)
 	}
-	sources, err := g.Sources()
-	if err != nil {
-		t.Fatalf("Sources: %v", err)
-	}
 	wantSources := []Source{
 		{Kind: Env, Field: "envs[0]", Path: "app.env.encrypted"},
 		{Kind: Env, Field: "envs[1]", Ciphertext: "QUJD"},
@@ -90,7 +87,7 @@ func TestDecodeFull(t *testing.T) {
 		{Kind: File, Field: "files[2]", Key: "ca.crt", Ciphertext: "REVG"},
 	}
 	if diff := cmp.Diff(wantSources, sources); diff != "" {
-		t.Errorf("Sources (-want +got):\n%s", diff)
+		t.Errorf("Validate sources (-want +got):\n%s", diff)
 	}
 }
 
@@ -169,7 +166,7 @@ files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: 
 				t.Fatalf("Decode: %v", err)
 			}
 			var got []string
-			if err := g.Validate(); err != nil {
+			if _, err := g.Validate(); err != nil {
 				for _, p := range err.(*ValidationError).Problems {
 					got = append(got, p.String())
 				}
@@ -182,12 +179,84 @@ files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: 
 }
 
 func TestID(t *testing.T) {
-	g := &KMSSecretGenerator{Metadata: Metadata{Name: "s"}}
-	if g.ID() != "s" {
-		t.Errorf("ID = %q", g.ID())
+	tests := []struct{ namespace, name, id string }{
+		{"", "s", "s"},
+		{"prod", "s", "prod/s"},
 	}
-	g.Metadata.Namespace = "prod"
-	if g.ID() != "prod/s" {
-		t.Errorf("ID = %q", g.ID())
+	for _, tc := range tests {
+		g := &KMSSecretGenerator{Metadata: Metadata{Name: tc.name, Namespace: tc.namespace}}
+		if got := g.ID(); got != tc.id {
+			t.Errorf("ID of %s/%s = %q, want %q", tc.namespace, tc.name, got, tc.id)
+		}
+		rn := yaml.MustParse("apiVersion: v1\nkind: Secret\nmetadata: {name: " + tc.name + "}\n")
+		if tc.namespace != "" {
+			if err := rn.SetNamespace(tc.namespace); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := IDOf(rn); got != tc.id {
+			t.Errorf("IDOf = %q, want %q", got, tc.id)
+		}
+		if ns, name := SplitID(tc.id); ns != tc.namespace || name != tc.name {
+			t.Errorf("SplitID(%q) = %q, %q", tc.id, ns, name)
+		}
+	}
+}
+
+func TestIsGenerator(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want bool
+	}{
+		{head, true},
+		{"apiVersion: kmsgen.dev/v1beta1\nkind: KMSSecretGenerator\nmetadata: {name: s}\n", false},
+		{"apiVersion: kmsgen.dev/v1alpha1\nkind: Secret\nmetadata: {name: s}\n", false},
+	}
+	for _, tc := range tests {
+		if got := IsGenerator(yaml.MustParse(tc.doc)); got != tc.want {
+			t.Errorf("IsGenerator(%q) = %v, want %v", tc.doc, got, tc.want)
+		}
+	}
+}
+
+func TestUnquote(t *testing.T) {
+	tests := []struct{ in, want, quote string }{
+		{`"abc"`, "abc", `"`},
+		{`'abc'`, "abc", "'"},
+		{`"abc'`, `"abc'`, ""},
+		{`"`, `"`, ""},
+		{`abc`, "abc", ""},
+		{`""`, "", `"`},
+	}
+	for _, tc := range tests {
+		if got, q := Unquote(tc.in), Quote(tc.in); got != tc.want || q != tc.quote {
+			t.Errorf("Unquote/Quote(%q) = %q, %q; want %q, %q", tc.in, got, q, tc.want, tc.quote)
+		}
+	}
+}
+
+func TestValidateARNs(t *testing.T) {
+	tests := []struct {
+		keyID string
+		ok    bool
+	}{
+		{"1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		{"alias/app", true},
+		{"arn:aws:kms:eu-west-1:111122223333:key/1234abcd", true},
+		{"arn:aws:kms:eu-west-1:111122223333:alias/app", true},
+		{"arn:aws:s3:::bucket", false},
+		{"arn:aws:kms:eu-west-1:111122223333:grant/x", false},
+		{"arn:broken", false},
+	}
+	for _, tc := range tests {
+		if err := ValidateKeyID(tc.keyID); (err == nil) != tc.ok {
+			t.Errorf("ValidateKeyID(%q) = %v, want ok=%v", tc.keyID, err, tc.ok)
+		}
+	}
+	if err := ValidateRoleARN("arn:aws:iam::111122223333:role/decrypt"); err != nil {
+		t.Errorf("ValidateRoleARN(role) = %v", err)
+	}
+	if err := ValidateRoleARN("arn:aws:iam::111122223333:user/x"); err == nil {
+		t.Error("ValidateRoleARN(user) = nil, want an error")
 	}
 }

@@ -51,9 +51,10 @@ func (s Source) String() string {
 	return b.String()
 }
 
-// Sources returns the generator's sources in kustomize's order (envs,
-// literals, files), or every problem found parsing them.
-func (g *KMSSecretGenerator) Sources() ([]Source, error) {
+// sources returns the generator's sources in kustomize's order (envs,
+// literals, files), or every problem found parsing them; Validate gives
+// them out.
+func (g *KMSSecretGenerator) sources() ([]Source, error) {
 	var out []Source
 	var problems []Problem
 	add := func(s Source, err error) {
@@ -100,7 +101,7 @@ func literalSource(i int, l string) (Source, error) {
 	case key == "":
 		return s, fmt.Errorf("want KEY=<ciphertext of the value>, the key is empty")
 	}
-	s.Key, s.Ciphertext = key, removeQuotes(text)
+	s.Key, s.Ciphertext = key, Unquote(text)
 	if s.Ciphertext == "" {
 		return s, fmt.Errorf("key %q has no ciphertext", key)
 	}
@@ -160,9 +161,20 @@ func checkPath(p string) error {
 	return nil
 }
 
-func removeQuotes(s string) string {
-	if len(s) >= 2 && s[0] == s[len(s)-1] && (s[0] == '"' || s[0] == '\'') {
+// Unquote drops one pair of matching surrounding quotes (" or '), as
+// kustomize drops them around a literal's value; Quote gives the quote it
+// dropped.
+func Unquote(s string) string {
+	if q := Quote(s); q != "" {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// Quote returns the quote character (" or ') that surrounds s, or "".
+func Quote(s string) string {
+	if len(s) >= 2 && s[0] == s[len(s)-1] && (s[0] == '"' || s[0] == '\'') {
+		return s[:1]
+	}
+	return ""
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"kmsgen.dev/kmsgen/fn/awskms"
 )
 
 // Problem is one thing wrong with a generator: the field it is in ("envs[1]",
@@ -36,17 +34,10 @@ func (e *ValidationError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// ID names the generator in messages: namespace/name, or name.
-func (g *KMSSecretGenerator) ID() string {
-	if g.Metadata.Namespace != "" {
-		return g.Metadata.Namespace + "/" + g.Metadata.Name
-	}
-	return g.Metadata.Name
-}
-
-// Validate checks everything that needs no file and no KMS call, and
-// returns every problem at once.
-func (g *KMSSecretGenerator) Validate() error {
+// Validate checks everything that needs no file and no KMS call. It
+// returns the generator's sources, parsed, in kustomize's order (envs,
+// literals, files), or a *ValidationError listing every problem at once.
+func (g *KMSSecretGenerator) Validate() ([]Source, error) {
 	var problems []Problem
 	add := func(field, format string, args ...any) {
 		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -63,24 +54,25 @@ func (g *KMSSecretGenerator) Validate() error {
 	default:
 		add("behavior", "%q: want create, merge or replace", g.Behavior)
 	}
-	if _, err := g.Sources(); err != nil {
+	sources, err := g.sources()
+	if err != nil {
 		var verr *ValidationError
 		if !errors.As(err, &verr) {
-			return err
+			return nil, err
 		}
 		problems = append(problems, verr.Problems...)
 	}
 	problems = append(problems, g.KMS.validate()...)
 	if len(problems) > 0 {
-		return &ValidationError{Problems: problems}
+		return nil, &ValidationError{Problems: problems}
 	}
-	return nil
+	return sources, nil
 }
 
 func (k KMS) validate() []Problem {
 	var problems []Problem
 	if k.KeyID != "" {
-		if err := awskms.ValidateKeyID(k.KeyID); err != nil {
+		if err := ValidateKeyID(k.KeyID); err != nil {
 			problems = append(problems, Problem{Field: "kms.keyId", Message: err.Error()})
 		}
 	}
@@ -92,14 +84,9 @@ func (k KMS) validate() []Problem {
 		}
 	}
 	if k.RoleARN != "" {
-		if err := awskms.ValidateRoleARN(k.RoleARN); err != nil {
+		if err := ValidateRoleARN(k.RoleARN); err != nil {
 			problems = append(problems, Problem{Field: "kms.roleArn", Message: err.Error()})
 		}
 	}
 	return problems
-}
-
-// Target is where and how this generator's ciphertexts are decrypted.
-func (k KMS) Target() awskms.Target {
-	return awskms.Target{KeyID: k.KeyID, Context: k.EncryptionContext, Region: k.Region, Endpoint: k.Endpoint, RoleARN: k.RoleARN}
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 )
 
 // BenchmarkDecryptAll decrypts a batch of 64 requests, 16 of them distinct,
@@ -16,9 +16,7 @@ import (
 // across sub-benchmarks: de-duplication makes 16 calls of 64, and the bound
 // decides how many overlap.
 func BenchmarkDecryptAll(b *testing.B) {
-	fake := fakekms.New(b)
-	fake.CreateKey(keyA)
-	awstest.Isolate(b, fake.URL, fakekms.Region)
+	fake := kmstest.Start(b, kmstest.NewKey(keyA))
 	fake.SetFault(func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Delay: 2 * time.Millisecond} })
 	var reqs []Request
 	for i := range 64 {

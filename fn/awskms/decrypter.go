@@ -157,7 +157,7 @@ func (d *Client) prepare(ctx context.Context, t Target, op string) (*kms.Client,
 	if err != nil {
 		return nil, where{}, err
 	}
-	w := where{Op: op, Target: t, Region: firstNonEmpty(t.Region, t.arnRegion(), cfg.Region)}
+	w := where{Op: op, Target: t, Region: firstNonEmpty(t.Region, t.KeyRegion(), cfg.Region)}
 	if w.Region == "" {
 		return nil, w, &Error{Code: CodeNoRegion,
 			What: "no AWS region is configured for KMS",

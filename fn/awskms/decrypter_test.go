@@ -15,6 +15,7 @@ import (
 
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 )
 
 const (
@@ -26,10 +27,7 @@ const (
 
 func setup(t *testing.T) (*fakekms.Server, *Client) {
 	t.Helper()
-	fake := fakekms.New(t)
-	fake.CreateKey(keyA, "alias/a")
-	fake.CreateKey(keyB, "alias/b")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
+	fake := kmstest.Start(t, kmstest.NewKey(keyA, "alias/a"), kmstest.NewKey(keyB, "alias/b"))
 	return fake, New(Options{ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 }
 
@@ -190,9 +188,8 @@ func TestRegion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := fakekms.New(t)
-			fake.CreateKey(keyA)
-			awstest.Isolate(t, fake.URL, tc.envRegion)
+			fake := kmstest.Start(t, kmstest.NewKey(keyA))
+			awstest.Isolate(t, fake.URL, tc.envRegion) // this case's region
 			var signed []string
 			fake.SetFault(func(c fakekms.Call) *fakekms.Fault {
 				signed = append(signed, c.Region)

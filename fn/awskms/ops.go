@@ -14,6 +14,15 @@ import (
 // key (envelope encryption).
 const MaxPlaintext = 4096
 
+// ErrNoKeyID means an operation that names its key was called without one.
+var ErrNoKeyID = errors.New("no KeyId")
+
+// noKeyID is the error of operation op called with an empty Target.KeyID.
+func noKeyID(op string) *Error {
+	return &Error{Code: CodeOther, Err: ErrNoKeyID,
+		What: fmt.Sprintf("KMS %s needs the key to encrypt under (a key ID, key ARN, alias name or alias ARN), and none was given", op)}
+}
+
 // Decrypt decrypts one ciphertext.
 func (d *Client) Decrypt(ctx context.Context, t Target, blob []byte) ([]byte, error) {
 	return d.decryptOne(ctx, Request{Blob: blob, Target: t})
@@ -23,7 +32,7 @@ func (d *Client) Decrypt(ctx context.Context, t Target, blob []byte) ([]byte, er
 // t.Context, and returns the CiphertextBlob.
 func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byte, error) {
 	if t.KeyID == "" {
-		return nil, &Error{Code: CodeOther, What: "no key to encrypt under", Hint: "give --key-id (a key ID, key ARN, alias or alias ARN)"}
+		return nil, noKeyID("Encrypt")
 	}
 	client, w, err := d.prepare(ctx, t, "Encrypt")
 	if err != nil {
@@ -42,7 +51,7 @@ func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byt
 // under t.KeyID with t.Context. The caller erases the plaintext after use.
 func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrapped []byte, err error) {
 	if t.KeyID == "" {
-		return nil, nil, &Error{Code: CodeOther, What: "no key to generate a data key under", Hint: "give --key-id"}
+		return nil, nil, noKeyID("GenerateDataKey")
 	}
 	client, w, err := d.prepare(ctx, t, "GenerateDataKey")
 	if err != nil {
@@ -62,13 +71,13 @@ func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrap
 // in one region, endpoint and role, since ReEncrypt is one regional call.
 func (d *Client) ReEncrypt(ctx context.Context, src, dst Target, blob []byte) ([]byte, error) {
 	if dst.KeyID == "" {
-		return nil, &Error{Code: CodeOther, What: "no key to re-encrypt under", Hint: "give --key-id"}
+		return nil, noKeyID("ReEncrypt")
 	}
 	client, w, err := d.prepare(ctx, dst, "ReEncrypt")
 	if err != nil {
 		return nil, err
 	}
-	if srcRegion := firstNonEmpty(src.Region, src.arnRegion(), w.Region); srcRegion != w.Region || src.Endpoint != dst.Endpoint || src.RoleARN != dst.RoleARN {
+	if srcRegion := firstNonEmpty(src.Region, src.KeyRegion(), w.Region); srcRegion != w.Region || src.Endpoint != dst.Endpoint || src.RoleARN != dst.RoleARN {
 		return nil, &Error{Code: CodeOther,
 			What: fmt.Sprintf("the ciphertext is in region %s and the new key in %s (or behind another endpoint or role)", srcRegion, w.Region),
 			Hint: "KMS re-encrypts within one region: create the new key in the same region"}

@@ -40,39 +40,12 @@ func (t Target) KeyARN() string {
 	return t.KeyID
 }
 
-// arnRegion returns the region of an ARN KeyID, else "".
-func (t Target) arnRegion() string {
+// KeyRegion returns the region of an ARN KeyID (key or alias ARN), else "".
+func (t Target) KeyRegion() string {
 	if a, err := arn.Parse(t.KeyID); err == nil {
 		return a.Region
 	}
 	return ""
-}
-
-// ValidateKeyID checks a kms.keyId: an ARN must be a KMS key or alias ARN.
-func ValidateKeyID(keyID string) error {
-	if !arn.IsARN(keyID) {
-		if strings.HasPrefix(keyID, "arn:") {
-			return fmt.Errorf("%q is not a valid ARN", keyID)
-		}
-		return nil
-	}
-	a, err := arn.Parse(keyID)
-	if err != nil {
-		return fmt.Errorf("%q is not a valid ARN: %w", keyID, err)
-	}
-	if a.Service != "kms" || !(strings.HasPrefix(a.Resource, "key/") || strings.HasPrefix(a.Resource, "alias/")) {
-		return fmt.Errorf("%q is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)", keyID)
-	}
-	return nil
-}
-
-// ValidateRoleARN checks a kms.roleArn.
-func ValidateRoleARN(roleARN string) error {
-	a, err := arn.Parse(roleARN)
-	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-		return fmt.Errorf("%q is not an IAM role ARN (want arn:aws:iam::ACCOUNT:role/NAME)", roleARN)
-	}
-	return nil
 }
 
 // ContextString shows an encryption context in messages: k=v,k=v with

@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"errors"
 
+	"kmsgen.dev/kmsgen/fn"
+	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/envelope"
 )
@@ -18,8 +20,11 @@ import (
 // plaintext, and an empty value needs no secret.
 var ErrEmpty = errors.New("nothing to encrypt: the plaintext is empty")
 
-// Text encrypts plaintext under t.KeyID bound to t.Context.
-func Text(ctx context.Context, kms *awskms.Client, t awskms.Target, plaintext []byte) ([]byte, error) {
+// Text encrypts plaintext under k.KeyID bound to k.EncryptionContext,
+// reaching KMS as a generator with settings k would (region, endpoint,
+// role).
+func Text(ctx context.Context, kms *awskms.Client, k api.KMS, plaintext []byte) ([]byte, error) {
+	t := fn.Target(k)
 	if len(plaintext) == 0 {
 		return nil, ErrEmpty
 	}

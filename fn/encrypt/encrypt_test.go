@@ -8,24 +8,23 @@ import (
 	"fmt"
 	"testing"
 
+	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
-	"kmsgen.dev/kmsgen/internal/awstest"
-	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 )
 
 const key = "11111111-1111-1111-1111-111111111111"
 
 func TestText(t *testing.T) {
-	fake := fakekms.New(t)
-	fake.CreateKey(key, "alias/app")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
+	fake := kmstest.Start(t, kmstest.NewKey(key, "alias/app"))
 	kms := awskms.New(awskms.Options{})
-	target := awskms.Target{KeyID: "alias/app", Context: map[string]string{"app": "x"}}
+	settings := api.KMS{KeyID: "alias/app", EncryptionContext: map[string]string{"app": "x"}}
+	target := awskms.Target{KeyID: "alias/app", Context: settings.EncryptionContext}
 	for _, size := range []int{1, 4096, 4097, 1 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			plaintext := bytes.Repeat([]byte{0, 1, 0xfe, 'a'}, size/4+1)[:size]
-			text, err := Text(context.Background(), kms, target, plaintext)
+			text, err := Text(context.Background(), kms, settings, plaintext)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +55,7 @@ func TestText(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Text(context.Background(), kms, target, nil); !errors.Is(err, ErrEmpty) {
+	if _, err := Text(context.Background(), kms, settings, nil); !errors.Is(err, ErrEmpty) {
 		t.Errorf("empty plaintext: %v, want ErrEmpty", err)
 	}
 	if n := fake.Calls("GenerateDataKey"); n != 2 {

@@ -60,10 +60,8 @@ func SetInline(gen *yaml.RNode, s api.Source, text string) error {
 			return fmt.Errorf("%s: not a KEY=<ciphertext> string", s.Field)
 		}
 		key, old, _ := strings.Cut(entry.Value, "=")
-		if len(old) >= 2 && old[0] == old[len(old)-1] && (old[0] == '"' || old[0] == '\'') {
-			text = old[:1] + text + old[:1]
-		}
-		setScalar(entry, key+"="+text)
+		q := api.Quote(old)
+		setScalar(entry, key+"="+q+text+q)
 		return nil
 	}
 	if entry.Kind != yaml.MappingNode {
@@ -85,6 +83,35 @@ func setScalar(n *yaml.Node, value string) {
 	if strings.Contains(value, "\n") {
 		n.Style = yaml.LiteralStyle
 	}
+}
+
+// NewGenerator returns a new generator document named name, which
+// kustomize runs as an exec function (path kmsgen), with the kms settings
+// k (SetKMS's form, then region, endpoint and roleArn when set) and no
+// sources yet.
+func NewGenerator(name string, k api.KMS) (*yaml.RNode, error) {
+	gen, err := yaml.Parse("apiVersion: " + api.APIVersion + "\nkind: " + api.Kind +
+		"\nmetadata:\n  name: _\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: kmsgen\n")
+	if err != nil {
+		return nil, err
+	}
+	if err := gen.PipeE(yaml.SetK8sName(name)); err != nil {
+		return nil, err
+	}
+	var context map[string]string
+	if len(k.EncryptionContext) > 0 {
+		context = k.EncryptionContext
+	}
+	if err := SetKMS(gen, k.KeyID, context); err != nil {
+		return nil, err
+	}
+	kms := gen.Field("kms").Value
+	for _, f := range [][2]string{{"region", k.Region}, {"endpoint", k.Endpoint}, {"roleArn", k.RoleARN}} {
+		if f[1] != "" {
+			setField(kms, f[0], &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: f[1]})
+		}
+	}
+	return gen, nil
 }
 
 // SetKMS sets the generator's kms.keyId and, when context is not nil,

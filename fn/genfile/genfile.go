@@ -1,6 +1,6 @@
 // Package genfile finds KMSSecretGenerator files in a tree, works out the
 // directory each one's paths are relative to, and rewrites generator files
-// and ciphertext files atomically, keeping their formatting and comments.
+// atomically, keeping their formatting and comments.
 // The lifecycle commands (encrypt into a generator, reencrypt, check) work
 // through it.
 package genfile
@@ -13,11 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
 // File is a YAML file of one or more documents.
@@ -40,12 +41,7 @@ type Generator struct {
 }
 
 // ID is the generator's namespace/name, or name, read without decoding it.
-func (g *Generator) ID() string {
-	if ns := g.Node.GetNamespace(); ns != "" {
-		return ns + "/" + g.Node.GetName()
-	}
-	return g.Node.GetName()
-}
+func (g *Generator) ID() string { return api.IDOf(g.Node) }
 
 // Name names the generator in messages: file and namespace/name.
 func (g *Generator) Name() string {
@@ -90,6 +86,31 @@ func Load(path string) (*File, error) {
 	return &File{Path: path, Mode: info.Mode().Perm(), Nodes: nodes}, nil
 }
 
+// Save writes the file's new content in place, atomically and with its
+// mode kept; a symbolic link stays one (its target is rewritten).
+func (f *File) Save() error {
+	change, err := f.Change()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Apply([]atomicfile.Change{change})
+}
+
+// Change is the file's new content as a change for atomicfile.Apply, to
+// write together with others; a symbolic link stays one (its target is
+// rewritten).
+func (f *File) Change() (atomicfile.Change, error) {
+	content, err := f.Bytes()
+	if err != nil {
+		return atomicfile.Change{}, err
+	}
+	path, err := filepath.EvalSymlinks(f.Path)
+	if err != nil {
+		return atomicfile.Change{}, err
+	}
+	return atomicfile.Change{Path: path, Content: content, Mode: f.Mode}, nil
+}
+
 // Bytes returns the file's new content.
 func (f *File) Bytes() ([]byte, error) {
 	var b bytes.Buffer
@@ -103,7 +124,7 @@ func (f *File) Bytes() ([]byte, error) {
 func (f *File) Generators() []*yaml.RNode {
 	var out []*yaml.RNode
 	for _, n := range f.Nodes {
-		if n.GetKind() == api.Kind && n.GetApiVersion() == api.APIVersion {
+		if api.IsGenerator(n) {
 			out = append(out, n)
 		}
 	}
@@ -197,11 +218,8 @@ func generatorsIn(file string) ([]*Generator, error) {
 // generators list file; it returns its path and directory.
 func listedBy(file string) (string, string) {
 	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
-		for _, name := range konfig.RecognizedKustomizationFileNames() {
-			k := filepath.Join(dir, name)
-			if lists(k, file) {
-				return k, dir
-			}
+		if k, err := kustomization.Find(dir); err == nil && lists(k, file) {
+			return k, dir
 		}
 		if parent := filepath.Dir(dir); parent == dir {
 			return "", ""
@@ -224,56 +242,4 @@ func lists(kustomization, file string) bool {
 		}
 	}
 	return false
-}
-
-// Change is new content for a file.
-type Change struct {
-	Path    string
-	Content []byte
-	Mode    fs.FileMode
-}
-
-// Apply writes every change or none: each goes to a temporary file in its
-// directory first, and only when all are written are they renamed into
-// place (each rename is atomic). If a temporary file cannot be written, the
-// others are removed and no file changes.
-func Apply(changes []Change) error {
-	temps := make([]string, 0, len(changes))
-	defer func() {
-		for _, t := range temps {
-			os.Remove(t) // no-op for those renamed
-		}
-	}()
-	for _, c := range changes {
-		tmp, err := writeTemp(c)
-		if err != nil {
-			return fmt.Errorf("writing %s: %w (no file was changed)", c.Path, err)
-		}
-		temps = append(temps, tmp)
-	}
-	for i, c := range changes {
-		if err := os.Rename(temps[i], c.Path); err != nil {
-			return fmt.Errorf("replacing %s: %w", c.Path, err)
-		}
-	}
-	return nil
-}
-
-func writeTemp(c Change) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(c.Path), "."+filepath.Base(c.Path)+".kmsgen-*")
-	if err != nil {
-		return "", err
-	}
-	_, werr := tmp.Write(c.Content)
-	if werr == nil {
-		werr = tmp.Chmod(c.Mode)
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return "", werr
-	}
-	return tmp.Name(), nil
 }

@@ -25,6 +25,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/rotate"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -45,11 +46,7 @@ var (
 // AWS SDK at it; the client retries without waiting.
 func newFake(t *testing.T) (*fakekms.Server, *awskms.Client) {
 	t.Helper()
-	fake := fakekms.New(t)
-	fake.CreateKey(oldKey, "alias/old")
-	fake.CreateKey(newKey, "alias/new")
-	fake.CreateKey(otherKey, "alias/other")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
+	fake := kmstest.Start(t, kmstest.NewKey(oldKey, "alias/old"), kmstest.NewKey(newKey, "alias/new"), kmstest.NewKey(otherKey, "alias/other"))
 	return fake, awskms.New(awskms.Options{ClientOptions: []func(*kms.Options){awstest.FastRetries}})
 }
 
@@ -197,11 +194,11 @@ func generate(t *testing.T, client *awskms.Client, dir string) (map[string]map[s
 	t.Helper()
 	var inputs []fn.Input
 	for _, g := range find(t, dir) {
-		spec, err := api.Decode(g.Node)
+		in, err := fn.NewInput(g.Node, g.Root, g.File.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs = append(inputs, fn.Input{Generator: spec, Root: g.Root, File: g.File.Path})
+		inputs = append(inputs, in)
 	}
 	secrets, err := (&fn.Generator{KMS: client}).Generate(context.Background(), inputs)
 	if err != nil {
@@ -339,10 +336,10 @@ func TestRotate(t *testing.T) {
 			gen := find(t, dir)[0]
 			spec, err := api.Decode(gen.Node)
 			check(t, err)
-			if diff := cmp.Diff(awskms.Target{KeyID: tc.keyID, Context: tc.wantCtx}, spec.KMS.Target()); diff != "" {
+			if diff := cmp.Diff(awskms.Target{KeyID: tc.keyID, Context: tc.wantCtx}, fn.Target(spec.KMS)); diff != "" {
 				t.Errorf("kms (-want +got):\n%s", diff)
 			}
-			sources, err := spec.Sources()
+			sources, err := spec.Validate()
 			check(t, err)
 			inline := map[string]string{}
 			for _, s := range sources {
@@ -480,7 +477,8 @@ func TestRefusedBeforeAnyCall(t *testing.T) {
 			files: func(*fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "literals: [NOEQUALS]\nfiles: [/etc/passwd]\n"}
 			},
-			want: []string{`a.yaml: KMSSecretGenerator "a": literals[0]: want KEY=<ciphertext of the value>, found no '='; files[0]: path "/etc/passwd" must be relative`}},
+			want: []string{`a.yaml: KMSSecretGenerator "a": literals[0]: want KEY=<ciphertext of the value>, found no '='`,
+				`a.yaml: KMSSecretGenerator "a": files[0]: path "/etc/passwd" must be relative`}},
 		{name: "unknown field",
 			files: func(*fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "kms: {keyID: x}\n"}

@@ -11,7 +11,7 @@ type Pair struct {
 	Origin string
 	// Field is the source's field in the generator ("envs[0]").
 	Field string
-	// KeyIsPlaintext marks a key read from decrypted content: it may be a
+	// KeyIsPlaintext marks a key read from secret content (a decrypted or plaintext env file): it may be a
 	// secret typed on a line of its own, so no message may quote it.
 	KeyIsPlaintext bool
 }
@@ -28,7 +28,7 @@ func (e *PairError) Unwrap() error { return e.Err }
 
 // DataMap validates the keys of pairs and collects them into a map, with
 // kustomize's rule that no key may be repeated across the generator's
-// sources. Errors are *PairError; a key read from decrypted content is never
+// sources. Errors are *PairError; a key read from secret content is never
 // quoted in them.
 func DataMap(pairs []Pair) (map[string]string, error) {
 	data := make(map[string]string, len(pairs))
@@ -40,7 +40,7 @@ func DataMap(pairs []Pair) (map[string]string, error) {
 		if first, ok := firstOrigin[p.Key]; ok {
 			key := fmt.Sprintf("key %q", p.Key)
 			if p.KeyIsPlaintext {
-				key = "the key (not shown: it was read from decrypted content)"
+				key = "the key (not shown: it was read from secret content)"
 			}
 			return nil, &PairError{Pair: p, Err: fmt.Errorf("%s repeats the key from %s; every key must be unique across envs, literals and files", key, first)}
 		}

@@ -148,7 +148,7 @@ func TestDataMap(t *testing.T) {
 		{Key: "CANARY", Origin: "envs[0] line 2", KeyIsPlaintext: true},
 		{Key: "CANARY", Origin: "envs[0] line 3", Field: "envs[0]", KeyIsPlaintext: true},
 	})
-	want = "envs[0] line 3: the key (not shown: it was read from decrypted content) repeats the key from envs[0] line 2; every key must be unique across envs, literals and files"
+	want = "envs[0] line 3: the key (not shown: it was read from secret content) repeats the key from envs[0] line 2; every key must be unique across envs, literals and files"
 	var perr *PairError
 	if err == nil || err.Error() != want || !errors.As(err, &perr) || perr.Pair.Field != "envs[0]" {
 		t.Errorf("repeated plaintext key error = %v, want %q from envs[0]", err, want)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -36,7 +37,7 @@ Paths in a generator are relative to its file's directory.`,
 				}
 				files = append(files, f)
 			}
-			gen, err := newGenerator()
+			gen, err := fn.NewGenerator(os.Getenv)
 			if err != nil {
 				return err
 			}

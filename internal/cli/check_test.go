@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -57,9 +57,7 @@ func checkTree(fake *fakekms.Server, files map[string]string) map[string]string 
 }
 
 func TestCheckCommand(t *testing.T) {
-	fake := fakekms.New(t)
-	fake.CreateKey(checkKey, "alias/check")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
+	fake := kmstest.Start(t, kmstest.NewKey(checkKey, "alias/check"))
 	t.Setenv("KMSGEN_CONCURRENCY", "")
 	t.Setenv("KMSGEN_TIMEOUT", "")
 	dir := t.TempDir()

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -92,12 +91,4 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newBuild(ctx), newCheck(ctx), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newVersion())
 	return root
-}
-
-func newGenerator() (*fn.Generator, error) {
-	opts, err := fn.OptionsFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return fn.NewGenerator(opts), nil
 }

@@ -11,15 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
-	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/encrypt"
-	"kmsgen.dev/kmsgen/fn/envfile"
-	"kmsgen.dev/kmsgen/fn/genfile"
-	"kmsgen.dev/kmsgen/fn/secret"
 )
 
 // kmsFlags are the KMS settings shared by encrypt and reencrypt.
@@ -55,18 +50,20 @@ func (k *kmsFlags) contextMap() (map[string]string, error) {
 	return m, nil
 }
 
-func (k *kmsFlags) target() (awskms.Target, error) {
+// settings are the flags as kms settings; a key ID that is not one is a
+// usage error.
+func (k *kmsFlags) settings() (api.KMS, error) {
 	ctx, err := k.contextMap()
 	if err != nil {
-		return awskms.Target{}, err
+		return api.KMS{}, err
 	}
-	t := awskms.Target{KeyID: k.keyID, Context: ctx, Region: k.region, Endpoint: k.endpoint, RoleARN: k.roleARN}
-	if t.KeyID != "" {
-		if err := awskms.ValidateKeyID(t.KeyID); err != nil {
-			return t, usageError{fmt.Errorf("--key-id: %w", err)}
+	settings := api.KMS{KeyID: k.keyID, EncryptionContext: ctx, Region: k.region, Endpoint: k.endpoint, RoleARN: k.roleARN}
+	if settings.KeyID != "" {
+		if err := api.ValidateKeyID(settings.KeyID); err != nil {
+			return settings, usageError{fmt.Errorf("--key-id: %w", err)}
 		}
 	}
-	return t, nil
+	return settings, nil
 }
 
 type encryptCmd struct {
@@ -125,17 +122,27 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 	if err := e.checkFlags(args); err != nil {
 		return err
 	}
-	target, err := e.kms.target()
+	settings, err := e.kms.settings()
 	if err != nil {
 		return err
 	}
-	var gen *genfile.File
+	var literal *encrypt.Literal
 	if e.generator != "" {
-		if gen, target, err = generatorTarget(e.generator, target); err != nil {
+		literal, err = encrypt.ForLiteral(e.generator, e.literal, settings)
+		var conflict *encrypt.ConflictError
+		var keyErr *encrypt.KeyError
+		switch {
+		case errors.As(err, &conflict):
+			return usageError{fmt.Errorf("%s %w", flagOf[conflict.Field], err)}
+		case errors.As(err, &keyErr):
+			return usageError{fmt.Errorf("--literal %w", err)}
+		}
+		if err != nil {
 			return err
 		}
+		settings = literal.KMS
 	}
-	if target.KeyID == "" {
+	if settings.KeyID == "" {
 		return usageError{errors.New("no key: give --key-id (or a generator whose kms.keyId is set)")}
 	}
 	plaintext, err := e.readPlaintext(cmd, args)
@@ -143,41 +150,39 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 		return err
 	}
 	defer clear(plaintext)
-	opts, err := fn.OptionsFromEnv(os.Getenv)
+	gen, err := fn.NewGenerator(os.Getenv)
 	if err != nil {
 		return err
 	}
-	kms := awskms.New(opts)
 	switch {
 	case e.newGenerator != "":
-		return printNewGenerator(ctx, kms, target, e.newGenerator, plaintext, cmd.OutOrStdout())
-	case gen != nil:
+		out, err := encrypt.NewGenerator(ctx, gen.KMS, settings, e.newGenerator, plaintext)
+		if err != nil {
+			return err
+		}
+		_, err = cmd.OutOrStdout().Write(out)
+		return err
+	case literal != nil:
 		if bytes.HasSuffix(plaintext, []byte("\n")) && !e.prompt {
 			fmt.Fprintf(cmd.ErrOrStderr(), "kmsgen: warning: the value of %s ends with a newline, which becomes part of it (printf and --prompt add none)\n", e.literal)
 		}
-		text, err := encrypt.Text(ctx, kms, target, plaintext)
-		if err != nil {
+		if err := literal.Set(ctx, gen.KMS, plaintext); err != nil {
 			return err
 		}
-		if err := genfile.SetLiteral(gen.Generators()[0], e.literal, string(text)); err != nil {
-			return err
-		}
-		content, err := gen.Bytes()
-		if err != nil {
-			return err
-		}
-		if err := genfile.Apply([]genfile.Change{{Path: gen.Path, Content: content, Mode: gen.Mode}}); err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(cmd.OutOrStdout(), "set literal %s in %s\n", e.literal, gen.Path)
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "set literal %s in %s\n", e.literal, literal.Path())
 		return err
 	}
-	text, err := encrypt.Text(ctx, kms, target, plaintext)
+	text, err := encrypt.Text(ctx, gen.KMS, settings, plaintext)
 	if err != nil {
 		return err
 	}
 	_, err = cmd.OutOrStdout().Write(text)
 	return err
+}
+
+// flagOf is the flag that sets each kms field.
+var flagOf = map[string]string{
+	"keyId": "--key-id", "region": "--region", "endpoint": "--endpoint", "roleArn": "--role-arn", "encryptionContext": "--context",
 }
 
 func (e *encryptCmd) checkFlags(args []string) error {
@@ -190,51 +195,8 @@ func (e *encryptCmd) checkFlags(args []string) error {
 		return usageError{errors.New("--prompt reads the terminal; it does not go with FILE")}
 	case e.prompt && e.newGenerator != "":
 		return usageError{errors.New("--new-generator reads an env file; it does not go with --prompt")}
-	case e.literal != "":
-		if err := secret.ValidateKey(e.literal); err != nil {
-			return usageError{fmt.Errorf("--literal %q: %w", e.literal, err)}
-		}
 	}
 	return nil
-}
-
-// generatorTarget loads the generator file and fills target from its kms
-// settings; flags may fill what it lacks but not contradict it.
-func generatorTarget(path string, flags awskms.Target) (*genfile.File, awskms.Target, error) {
-	f, err := genfile.Load(path)
-	if err != nil {
-		return nil, flags, err
-	}
-	if n := len(f.Generators()); n != 1 {
-		return nil, flags, fmt.Errorf("%s holds %d %ss; --generator needs a file with exactly one", path, n, api.Kind)
-	}
-	gen, err := api.Decode(f.Generators()[0])
-	if err != nil {
-		return nil, flags, fmt.Errorf("%s: %w", path, err)
-	}
-	t := gen.KMS.Target()
-	conflict := func(name, flag, inFile string) error {
-		return usageError{fmt.Errorf("--%s %q contradicts kms.%s %q in %s (to move a generator to another key, use kmsgen reencrypt)", name, flag, name, inFile, path)}
-	}
-	for _, f := range []struct {
-		name      string
-		flag, gen *string
-	}{{"keyId", &flags.KeyID, &t.KeyID}, {"region", &flags.Region, &t.Region}, {"endpoint", &flags.Endpoint, &t.Endpoint}, {"roleArn", &flags.RoleARN, &t.RoleARN}} {
-		switch {
-		case *f.flag == "":
-		case *f.gen == "":
-			*f.gen = *f.flag
-		case *f.flag != *f.gen:
-			return nil, t, conflict(f.name, *f.flag, *f.gen)
-		}
-	}
-	if flags.Context != nil {
-		if t.Context != nil && fmt.Sprint(flags.Context) != fmt.Sprint(t.Context) {
-			return nil, t, usageError{fmt.Errorf("--context contradicts kms.encryptionContext in %s (to change it, use kmsgen reencrypt --context)", path)}
-		}
-		t.Context = flags.Context
-	}
-	return f, t, nil
 }
 
 // readPlaintext reads the terminal (--prompt), FILE or stdin; never argv.
@@ -269,73 +231,4 @@ func promptValue(w io.Writer, key string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the terminal: %w", err)
 	}
 	return value, nil
-}
-
-// printNewGenerator encrypts each value of a plaintext env file and prints
-// a generator with one literal per key, in the file's order.
-func printNewGenerator(ctx context.Context, kms *awskms.Client, t awskms.Target, name string, env []byte, w io.Writer) error {
-	entries, err := envfile.Parse(env)
-	if err != nil {
-		return fmt.Errorf("the env file: %w", err)
-	}
-	gen, err := newGeneratorNode(name)
-	if err != nil {
-		return err
-	}
-	seen := map[string]int{}
-	for _, entry := range entries {
-		if err := secret.ValidateKey(entry.Key); err != nil {
-			return fmt.Errorf("the env file: line %d: invalid Secret key: %w", entry.Line, err)
-		}
-		if first, dup := seen[entry.Key]; dup {
-			return fmt.Errorf("the env file: line %d repeats the key of line %d", entry.Line, first)
-		}
-		seen[entry.Key] = entry.Line
-		if entry.Value == "" {
-			return fmt.Errorf("the env file: line %d (%s) has an empty value, which KMS cannot encrypt: give it a value, or leave the key out", entry.Line, entry.Key)
-		}
-		text, err := encrypt.Text(ctx, kms, t, []byte(entry.Value))
-		if err != nil {
-			return fmt.Errorf("line %d (%s): %w", entry.Line, entry.Key, err)
-		}
-		if err := genfile.SetLiteral(gen, entry.Key, string(text)); err != nil {
-			return err
-		}
-	}
-	if err := setKMSFields(gen, t); err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, gen.MustString())
-	return err
-}
-
-// newGeneratorNode is a generator named name that kustomize runs as an exec
-// function, with no sources yet.
-func newGeneratorNode(name string) (*yaml.RNode, error) {
-	gen, err := yaml.Parse("apiVersion: " + api.APIVersion + "\nkind: " + api.Kind +
-		"\nmetadata:\n  name: _\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: kmsgen\n")
-	if err != nil {
-		return nil, err
-	}
-	return gen, gen.PipeE(yaml.SetK8sName(name))
-}
-
-// setKMSFields writes t into the generator's kms block.
-func setKMSFields(gen *yaml.RNode, t awskms.Target) error {
-	var context map[string]string
-	if len(t.Context) > 0 {
-		context = t.Context
-	}
-	if err := genfile.SetKMS(gen, t.KeyID, context); err != nil {
-		return err
-	}
-	for _, f := range [][2]string{{"region", t.Region}, {"endpoint", t.Endpoint}, {"roleArn", t.RoleARN}} {
-		if f[1] == "" {
-			continue
-		}
-		if err := gen.PipeE(yaml.Lookup("kms"), yaml.SetField(f[0], yaml.NewStringRNode(f[1]))); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -14,8 +14,8 @@ import (
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
-	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -27,10 +27,8 @@ const (
 // encryptEnv starts a fake KMS with testKey as alias/app and returns it.
 func encryptEnv(t *testing.T) *fakekms.Server {
 	t.Helper()
-	fake := fakekms.New(t)
-	fake.CreateKey(testKey, "alias/app")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
-	t.Setenv(fn.EnvConcurrency, "")
+	fake := kmstest.Start(t, kmstest.NewKey(testKey, "alias/app"))
+	t.Setenv(awskms.EnvConcurrency, "")
 	return fake
 }
 
@@ -171,7 +169,7 @@ func TestEncryptNewGenerator(t *testing.T) {
 	if strings.Count(out, "\n- ") != 3 || !strings.Contains(out, "  name: app-secrets\n") || !strings.Contains(out, "  keyId: alias/app\n") {
 		t.Errorf("generator:\n%s", out)
 	}
-	secrets, err := fn.NewGenerator(awskms.Options{}).Standalone(t.Context(),
+	secrets, err := (&fn.Generator{KMS: awskms.New(awskms.Options{})}).Standalone(t.Context(),
 		[]fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(out), Root: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +185,7 @@ func TestEncryptNewGenerator(t *testing.T) {
 
 	for _, bad := range []struct{ env, want string }{
 		{"A=1\nBARE\n", "line 2 (BARE) has an empty value"},
-		{"A=1\nA=2\n", "line 2 repeats the key of line 1"},
+		{"A=1\nA=2\n", "line 2: the key (not shown: it was read from secret content) repeats the key from line 1"},
 		{"A=1\n" + canary + " x=1\n", "line 2: invalid Secret key"},
 	} {
 		code, out, stderr := runMain(t, bad.env, "encrypt", "--key-id", "alias/app", "--new-generator", "g")

@@ -17,13 +17,12 @@ import (
 // results of a function that succeeds; a failure keeps stderr to its one
 // line (main prints it).
 func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	opts, optsErr := fn.OptionsFromEnv(os.Getenv)
+	gen, setupErr := fn.NewGenerator(os.Getenv)
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	p := &fn.Processor{Context: ctx, Generator: fn.NewGenerator(opts), WorkDir: wd, SetupErr: optsErr,
-		Output: os.Getenv(fn.EnvOutput)}
+	p := &fn.Processor{Context: ctx, Generator: gen, WorkDir: wd, SetupErr: setupErr, Output: os.Getenv(fn.EnvOutput)}
 	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
 		err := p.Process(rl)
 		for _, r := range rl.Results {

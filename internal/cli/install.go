@@ -2,11 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
 func newInstall() *cobra.Command {
@@ -35,37 +36,20 @@ shared with the container that runs kustomize (the Argo CD repo server, a CMP si
 	}
 }
 
-// install copies the running executable to dir/kmsgen through a temporary
-// file in dir, so a reader never sees a half-written binary.
+// install copies the running executable to dir/kmsgen atomically
+// (atomicfile), so a reader never sees a half-written binary.
 func install(dir string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding the running binary: %w", err)
 	}
-	src, err := os.Open(self)
+	binary, err := os.ReadFile(self)
 	if err != nil {
-		return "", err
-	}
-	defer src.Close()
-	tmp, err := os.CreateTemp(dir, ".kmsgen-install-*")
-	if err != nil {
-		return "", fmt.Errorf("installing into %s: %w", dir, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := io.Copy(tmp, src); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("copying to %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
+		return "", fmt.Errorf("reading the running binary: %w", err)
 	}
 	dst := filepath.Join(dir, "kmsgen")
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", fmt.Errorf("installing %s: %w", dst, err)
+	if err := atomicfile.Write(dst, binary, 0o755); err != nil {
+		return "", fmt.Errorf("installing into %s: %w", dir, err)
 	}
 	return dst, nil
 }

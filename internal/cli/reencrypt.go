@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/fn/api"
-	"kmsgen.dev/kmsgen/fn/awskms"
-	"kmsgen.dev/kmsgen/fn/ciphertext"
-	"kmsgen.dev/kmsgen/fn/genfile"
 	"kmsgen.dev/kmsgen/fn/rotate"
 )
 
@@ -81,22 +75,15 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if r.kms.keyID == "" {
 		return usageError{errors.New("--key-id is required: the key to move the ciphertexts to")}
 	}
-	target, err := r.kms.target()
+	to, err := r.kms.settings()
 	if err != nil {
 		return err
 	}
-	gens, err := genfile.Find(args)
+	gen, err := fn.NewGenerator(os.Getenv)
 	if err != nil {
 		return err
 	}
-	if len(gens) == 0 {
-		return fmt.Errorf("no %s found in %s", api.Kind, strings.Join(args, ", "))
-	}
-	opts, err := fn.OptionsFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	res, err := rotate.Rotate(ctx, awskms.New(opts), gens, rotate.Options{KeyID: target.KeyID, Context: target.Context})
+	res, err := rotate.Paths(ctx, gen.KMS, args, rotate.Options{KeyID: to.KeyID, Context: to.EncryptionContext})
 	var rerr *rotate.Error
 	if errors.As(err, &rerr) {
 		for _, f := range rerr.Failures {
@@ -107,57 +94,5 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if err != nil {
 		return err
 	}
-	return printResult(cmd.OutOrStdout(), res, target)
-}
-
-// printResult writes one line per ciphertext moved and per generator, and
-// a summary. Nothing in it is secret: paths, fields, key IDs, contexts.
-func printResult(w io.Writer, res *rotate.Result, t awskms.Target) error {
-	var b strings.Builder
-	files, inline := 0, 0
-	for _, r := range res.Rotated {
-		what := r.Form.String()
-		if r.Field != "" {
-			inline++
-			fmt.Fprintf(&b, "reencrypted %s %s (inline %s)\n", genfile.Display(r.File), r.Field, what)
-			continue
-		}
-		files++
-		if r.Form == ciphertext.Envelope && r.Resealed {
-			what += ", body sealed again for the new context"
-		}
-		fmt.Fprintf(&b, "reencrypted %s (%s)\n", genfile.Display(r.File), what)
-	}
-	settings := "kms.keyId " + t.KeyID
-	if t.Context != nil {
-		settings += ", kms.encryptionContext " + awskms.ContextString(t.Context)
-	}
-	for _, g := range res.Updated {
-		fmt.Fprintf(&b, "updated %s: %s\n", g, settings)
-	}
-	for _, g := range res.Unchanged {
-		fmt.Fprintf(&b, "unchanged %s: already on %s\n", g, settings)
-	}
-	switch {
-	case len(res.Updated) == 0:
-		b.WriteString("nothing to do: every generator already uses " + settings + "\n")
-	default:
-		ctxNote := "each generator keeps its encryption context"
-		if t.Context != nil {
-			ctxNote = "encryption context " + awskms.ContextString(t.Context)
-		}
-		fmt.Fprintf(&b, "done: %s (%d in files, %d inline) of %s now under %s, %s\n",
-			counted(files+inline, "ciphertext", "ciphertexts"), files, inline,
-			counted(len(res.Updated), "generator", "generators"), t.KeyID, ctxNote)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// counted is "1 thing" or "n things".
-func counted(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+	return res.WriteText(cmd.OutOrStdout())
 }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"kmsgen.dev/kmsgen/fn"
-	"kmsgen.dev/kmsgen/internal/awstest"
+	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/internal/fakekms"
+	"kmsgen.dev/kmsgen/internal/kmstest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
 
@@ -29,12 +29,9 @@ const (
 // alias/old with context app=old.
 func reencryptTree(t *testing.T) (*fakekms.Server, string) {
 	t.Helper()
-	fake := fakekms.New(t)
-	fake.CreateKey(reOldKey, "alias/old")
-	fake.CreateKey(reNewKey, "alias/new")
-	awstest.Isolate(t, fake.URL, fakekms.Region)
-	t.Setenv(fn.EnvConcurrency, "")
-	t.Setenv(fn.EnvTimeout, "")
+	fake := kmstest.Start(t, kmstest.NewKey(reOldKey, "alias/old"), kmstest.NewKey(reNewKey, "alias/new"))
+	t.Setenv(awskms.EnvConcurrency, "")
+	t.Setenv(awskms.EnvTimeout, "")
 	dir := t.TempDir()
 	t.Chdir(dir)
 	old := map[string]string{"app": "old"}

@@ -1,0 +1,47 @@
+package awskms
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Environment variables that tune a Client. They reach an exec function
+// from the host's environment, and a container function through its envs.
+const (
+	EnvConcurrency = "KMSGEN_CONCURRENCY" // calls in flight, default DefaultConcurrency
+	EnvTimeout     = "KMSGEN_TIMEOUT"     // per call, retries included, default DefaultCallTimeout
+)
+
+// OptionsFromEnv reads EnvConcurrency (a whole number of at least 1) and
+// EnvTimeout (a positive Go duration such as 30s or 2m) through getenv.
+// Unset or empty variables leave the defaults; a bad value is an error
+// naming the variable and the form it wants.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var opts Options
+	if v := getenv(EnvConcurrency); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return opts, fmt.Errorf("%s=%q: want a whole number of at least 1", EnvConcurrency, v)
+		}
+		opts.Concurrency = n
+	}
+	if v := getenv(EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return opts, fmt.Errorf("%s=%q: want a positive duration such as 30s or 2m", EnvTimeout, v)
+		}
+		opts.CallTimeout = d
+	}
+	return opts, nil
+}
+
+// FromEnv is the one way kmsgen's commands make their Client: the AWS
+// SDK's default configuration chain, tuned by OptionsFromEnv. On a bad
+// setting it returns the error together with a Client using the defaults
+// for what could not be read, so that a caller reporting errors later (the
+// KRM function reports them as results) still has a Client.
+func FromEnv(getenv func(string) string) (*Client, error) {
+	opts, err := OptionsFromEnv(getenv)
+	return New(opts), err
+}

@@ -1,0 +1,184 @@
+package fn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/genfile"
+	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/internal/plural"
+)
+
+// Checked is one generator CheckPaths found, and what became of it.
+type Checked struct {
+	// File is the generator's file, as shown to the user.
+	File string
+	// ID is the generator's namespace/name.
+	ID string
+	// Sources is its number of sources; -1 when it could not be decoded.
+	Sources int
+	// Err is nil when the generator is fine, else Errors naming each
+	// failing source; it holds no plaintext.
+	Err error
+}
+
+// CheckReport is what CheckPaths found.
+type CheckReport struct {
+	Generators []Checked
+	// Warnings are problems that do not fail the check.
+	Warnings []string
+	// DryRun is set when only Decrypt permission was checked.
+	DryRun bool
+}
+
+// Failed is the number of generators that failed.
+func (r *CheckReport) Failed() int {
+	n := 0
+	for _, c := range r.Generators {
+		if c.Err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// CheckPaths finds every KMSSecretGenerator in paths (files, or directories
+// searched recursively, hidden ones skipped) and checks each with Check as
+// the host would expand it: its paths relative to the kustomization that
+// lists it (with that kustomization's generatorOptions), else to its own
+// directory. It fails only when nothing can be checked (a path cannot be
+// read, no generator is found); each generator's failure is in the report.
+func (g *Generator) CheckPaths(ctx context.Context, paths []string, dryRun bool) (*CheckReport, error) {
+	found, err := genfile.Find(paths)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("no %s found under %s", api.Kind, strings.Join(paths, " "))
+	}
+	report := &CheckReport{Generators: make([]Checked, len(found)), DryRun: dryRun}
+	var inputs []Input
+	var at []int // the index in report.Generators of each input
+	for i, gf := range found {
+		c := &report.Generators[i]
+		c.File, c.ID, c.Sources = genfile.Display(gf.File.Path), gf.ID(), -1
+		in, err := foundInput(gf, c.File)
+		if err != nil {
+			c.Err = err
+			continue
+		}
+		c.Sources = len(in.Sources)
+		inputs, at = append(inputs, in), append(at, i)
+	}
+	for k, err := range g.Check(ctx, inputs, dryRun) {
+		report.Generators[at[k]].Err = err
+	}
+	report.Warnings = execWarnings(found)
+	return report, nil
+}
+
+// foundInput is the Input of a generator found in a tree, with the
+// kustomization's generatorOptions when a kustomization lists it, as the
+// function would see it.
+func foundInput(g *genfile.Generator, file string) (Input, error) {
+	in, err := NewInput(g.Node, g.Root, file)
+	if err != nil || g.Kustomization == "" {
+		return in, err
+	}
+	if filepath.Dir(g.File.Path) != g.Root {
+		in.RootHint = fmt.Sprintf("%s lists this generator, so kustomize runs it, and resolves its paths, in that directory", genfile.Display(g.Kustomization))
+	}
+	global, _, err := kustomization.GeneratorOptions(g.Root)
+	if err != nil {
+		return in, Errors{{File: file, Generator: in.Generator.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}
+	}
+	in.GlobalOptions = global
+	return in, nil
+}
+
+// execWarnings warns, once per kustomization and file, about each exec
+// generator a kustomization lists: kustomize build without --enable-exec
+// drops it without a word.
+func execWarnings(found []*genfile.Generator) []string {
+	var out []string
+	seen := map[[2]string]bool{}
+	for _, g := range found {
+		k := [2]string{g.Kustomization, g.File.Path}
+		if g.Kustomization == "" || !g.IsExec() || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, fmt.Sprintf("%s: lists the exec %s %s; kustomize build needs --enable-alpha-plugins --enable-exec, or silently leaves it out",
+			genfile.Display(g.Kustomization), api.Kind, genfile.Display(g.File.Path)))
+	}
+	return out
+}
+
+// WriteText writes the report for a terminal or a CI log: one line per
+// generator, "ok" or "FAIL" and its file, ID and number of sources, then
+// one indented line per problem naming the source and what to do; then the
+// warnings and a summary. No value, and no key read from decrypted
+// content, is in it.
+func (r *CheckReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, c := range r.Generators {
+		status := "ok  "
+		if c.Err != nil {
+			status = "FAIL"
+		}
+		fmt.Fprintf(&b, "%s %s: %s %q", status, c.File, api.Kind, c.ID)
+		if c.Sources >= 0 {
+			fmt.Fprintf(&b, " (%s)", plural.Count(c.Sources, "source", "sources"))
+		}
+		b.WriteString("\n")
+		for _, p := range problems(c.Err) {
+			fmt.Fprintf(&b, "     %s\n", p)
+		}
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(&b, "warn %s\n", warning)
+	}
+	fmt.Fprintf(&b, "%s checked: %d ok, %d failed; %s", plural.Count(len(r.Generators), api.Kind, api.Kind+"s"),
+		len(r.Generators)-r.Failed(), r.Failed(), plural.Count(len(r.Warnings), "warning", "warnings"))
+	if r.DryRun {
+		b.WriteString(" (--dry-run: Decrypt permission only, nothing decrypted)")
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Err is nil when every generator passed, else an error counting those
+// that failed.
+func (r *CheckReport) Err() error {
+	if n := r.Failed(); n > 0 {
+		return fmt.Errorf("%d of %s failed the check", n, plural.Count(len(r.Generators), api.Kind, api.Kind+"s"))
+	}
+	return nil
+}
+
+// problems returns one line per failure of err: the failing source (or
+// field) and the message, which names the fix. The file and the generator
+// are on the line above.
+func problems(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var es Errors
+	if !errors.As(err, &es) {
+		return []string{OneLine(err)}
+	}
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = OneLine(e.Err)
+		if e.Source != "" {
+			lines[i] = e.Source + ": " + lines[i]
+		}
+	}
+	return lines
+}
