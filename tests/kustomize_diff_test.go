@@ -259,6 +259,10 @@ var diffCases = []diffCase{
 		"kustomization.yaml": "secretGenerator:\n- name: app-secrets\n  envs: [app.env]\n  files: [my-file.name_1.txt]\n",
 		"app.env":            "a.b-c_D=1\n_under=2\n-dash=3\n", "my-file.name_1.txt": "f",
 	}},
+	{name: "env lines with an empty key are skipped", files: map[string]string{
+		"kustomization.yaml": "secretGenerator:\n- name: app-secrets\n  envs: [app.env]\n",
+		"app.env":            "=====\n# settings\n=====\nA=1\n=value without a key\n  =indented\nB=2\n",
+	}},
 	{name: "error: key repeated across env and literal", wantErr: `repeats the key`, files: map[string]string{
 		"kustomization.yaml": "secretGenerator:\n- name: app-secrets\n  envs: [app.env]\n  literals: [A=2]\n",
 		"app.env":            "A=1\n",

@@ -1,8 +1,9 @@
 // Package envfile parses env files with the rules of kustomize's
 // secretGenerator (api/kv), which kustomize does not export: lines are split
 // at the first "=", the key is kept as written and the value verbatim;
-// leading whitespace is trimmed, blank lines and lines starting with "#" are
-// skipped, a UTF-8 byte order mark is dropped from the first line, a line
+// leading whitespace is trimmed, blank lines, lines starting with "#" and
+// lines whose key is empty ("=value", a banner "=====") are skipped, a UTF-8
+// byte order mark is dropped from the first line, a line
 // without "=" is a key with an empty value, and invalid UTF-8 is an error.
 //
 // Unlike kustomize, errors never quote the line (it may hold a secret) and a
@@ -56,6 +57,9 @@ func Parse(content []byte) ([]Entry, error) {
 			continue
 		}
 		key, value, _ := strings.Cut(string(text), "=")
+		if key == "" {
+			continue // kustomize skips it as it skips a comment
+		}
 		entries = append(entries, Entry{Key: key, Value: value, Line: line})
 	}
 	if err := scanner.Err(); err != nil {

@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 		{"BOM on first line dropped", "\ufeffA=1\n", []Entry{{"A", "1", 1}}},
 		{"BOM on a later line kept", "A=1\n\ufeffB=2\n", []Entry{{"A", "1", 1}, {"\ufeffB", "2", 2}}},
 		{"BOM then comment counts as first line", "\ufeff# c\n\ufeffB=2\n", []Entry{{"\ufeffB", "2", 2}}},
-		{"empty key", "=v\n", []Entry{{"", "v", 1}}},
+		{"empty key skipped, as kustomize skips it", "=v\n=====\n  =x\nA=1\n", []Entry{{"A", "1", 4}}},
 		{"unicode values", "GREETING=héllo wörld ✓\n", []Entry{{"GREETING", "héllo wörld ✓", 1}}},
 	}
 	for _, tc := range tests {
