@@ -11,6 +11,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/genfile"
 	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/fn/repo"
 	"kmsgen.dev/kmsgen/internal/plural"
 )
 
@@ -47,74 +48,98 @@ func (r *CheckReport) Failed() int {
 	return n
 }
 
-// CheckPaths finds every KMSSecretGenerator in paths (files, or directories
-// searched recursively, hidden ones skipped) and checks each with Check as
-// the host would expand it: its paths relative to the kustomization that
-// lists it (with that kustomization's generatorOptions), else to its own
-// directory. It fails only when nothing can be checked (a path cannot be
-// read, no generator is found); each generator's failure is in the report.
+// CheckPaths finds every KMSSecretGenerator in paths as repo.Scan finds
+// them (files, or directories with every kustomization in them and what
+// those reach) and checks each with Check as its host would expand it: its
+// paths relative to the kustomization that runs it (with that
+// kustomization's generatorOptions), else to its own directory. Besides
+// Check's findings, a generator that a kustomization lists under resources
+// fails (kustomize emits it as an object and never runs kmsgen); a
+// generator nothing runs, a remote base not followed and an exec generator
+// that kustomize build without --enable-exec would drop are warnings. It
+// fails only when nothing can be checked (a path cannot be read, no
+// generator is found); each generator's failure is in the report.
 func (g *Generator) CheckPaths(ctx context.Context, paths []string, dryRun bool) (*CheckReport, error) {
-	found, err := genfile.Find(paths)
+	r, err := repo.Scan(paths)
 	if err != nil {
 		return nil, err
 	}
-	if len(found) == 0 {
+	if len(r.Generators) == 0 {
 		return nil, fmt.Errorf("no %s found under %s", api.Kind, strings.Join(paths, " "))
 	}
-	report := &CheckReport{Generators: make([]Checked, len(found)), DryRun: dryRun}
+	report := &CheckReport{Generators: make([]Checked, len(r.Generators)), DryRun: dryRun}
 	var inputs []Input
 	var at []int // the index in report.Generators of each input
-	for i, gf := range found {
+	for i, gen := range r.Generators {
 		c := &report.Generators[i]
-		c.File, c.ID, c.Sources = genfile.Display(gf.File.Path), gf.ID(), -1
-		in, err := foundInput(gf, c.File)
+		c.File, c.ID, c.Sources = gen.Where(), gen.ID(), -1
+		in, err := repoInput(gen)
 		if err != nil {
 			c.Err = err
 			continue
 		}
 		c.Sources = len(in.Sources)
+		if len(gen.AsResource) > 0 {
+			c.Err = Errors{{File: c.File, Generator: c.ID, Err: asResourceError(gen.AsResource)}}
+			continue
+		}
 		inputs, at = append(inputs, in), append(at, i)
 	}
 	for k, err := range g.Check(ctx, inputs, dryRun) {
 		report.Generators[at[k]].Err = err
 	}
-	report.Warnings = execWarnings(found)
+	report.Warnings = repoWarnings(r)
 	return report, nil
 }
 
-// foundInput is the Input of a generator found in a tree, with the
-// kustomization's generatorOptions when a kustomization lists it, as the
-// function would see it.
-func foundInput(g *genfile.Generator, file string) (Input, error) {
-	in, err := NewInput(g.Node, g.Root, file)
+// repoInput is the Input of a generator found in a repository, with the
+// generatorOptions of the kustomization that runs it, as the function
+// would see it.
+func repoInput(g *repo.Generator) (Input, error) {
+	in, err := NewInput(g.Node, g.Root, g.Where())
 	if err != nil || g.Kustomization == "" {
 		return in, err
 	}
 	if filepath.Dir(g.File.Path) != g.Root {
-		in.RootHint = fmt.Sprintf("%s lists this generator, so kustomize runs it, and resolves its paths, in that directory", genfile.Display(g.Kustomization))
+		in.RootHint = fmt.Sprintf("%s runs this generator, so kustomize resolves its paths in that directory", genfile.Display(g.Kustomization))
 	}
 	global, _, err := kustomization.GeneratorOptions(g.Root)
 	if err != nil {
-		return in, Errors{{File: file, Generator: in.Generator.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}
+		return in, Errors{{File: g.Where(), Generator: in.Generator.ID(), Err: fmt.Errorf("generatorOptions: %w", err)}}
 	}
 	in.GlobalOptions = global
 	return in, nil
 }
 
-// execWarnings warns, once per kustomization and file, about each exec
-// generator a kustomization lists: kustomize build without --enable-exec
-// drops it without a word.
-func execWarnings(found []*genfile.Generator) []string {
+// asResourceError is the failure of a generator listed under resources.
+func asResourceError(uses []repo.Use) error {
+	where := make([]string, len(uses))
+	for i, u := range uses {
+		where[i] = u.String()
+	}
+	return fmt.Errorf("listed as a resource (%s): kustomize emits it as an object and never runs kmsgen, so no Secret is made; list it under generators: instead",
+		strings.Join(where, ", "))
+}
+
+// repoWarnings are what may hide a generator or keep it from running:
+// entries not followed, generators nothing runs, and exec generators
+// kustomize build leaves out without --enable-exec (once per
+// kustomization and file).
+func repoWarnings(r *repo.Repository) []string {
 	var out []string
+	for _, n := range r.Notes {
+		out = append(out, n.String())
+	}
 	seen := map[[2]string]bool{}
-	for _, g := range found {
-		k := [2]string{g.Kustomization, g.File.Path}
-		if g.Kustomization == "" || !g.IsExec() || seen[k] {
-			continue
+	for _, g := range r.Generators {
+		switch {
+		case !g.Reached() && len(g.AsResource) == 0:
+			out = append(out, fmt.Sprintf("%s: no kustomization runs it and no Kptfile is above it, so only kmsgen build expands it; list it under a kustomization's generators:", g.Name()))
+		case g.Kustomization != "" && g.IsExec() && !seen[[2]string{g.Kustomization, g.File.Path}]:
+			seen[[2]string{g.Kustomization, g.File.Path}] = true
+			out = append(out, fmt.Sprintf("%s: lists the exec %s %s; kustomize build needs --enable-alpha-plugins --enable-exec, or silently leaves it out",
+				genfile.Display(g.Kustomization), api.Kind, g.Where()))
 		}
-		seen[k] = true
-		out = append(out, fmt.Sprintf("%s: lists the exec %s %s; kustomize build needs --enable-alpha-plugins --enable-exec, or silently leaves it out",
-			genfile.Display(g.Kustomization), api.Kind, genfile.Display(g.File.Path)))
 	}
 	return out
 }

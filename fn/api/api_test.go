@@ -152,6 +152,10 @@ files: ["a=b=c", "=p", "k=", /etc/passwd, "sub/../../x", {key: k}, {ciphertext: 
 			`files[8]: key "": empty key`,
 			`files[9]: key "..x": key may not start with ".."`,
 		}},
+		{"KSOPS annotations", "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata:\n  name: s\n  annotations:\n    kustomize.config.k8s.io/needs-hash: 'false'\n    kustomize.config.k8s.io/behavior: merge\n", []string{
+			"metadata.annotations[kustomize.config.k8s.io/needs-hash]: kustomize reads this annotation only on a generator's output, so on a KMSSecretGenerator it would do nothing: to name the Secret without the hash suffix, set options.disableNameSuffixHash: true, and remove the annotation",
+			"metadata.annotations[kustomize.config.k8s.io/behavior]: kustomize reads this annotation only on a generator's output, so on a KMSSecretGenerator it would do nothing: to merge into or replace a Secret of a base, set behavior: merge or behavior: replace, and remove the annotation",
+		}},
 		{"kms key id not a KMS ARN", head + "kms: {keyId: 'arn:aws:s3:::bucket'}", []string{
 			`kms.keyId: "arn:aws:s3:::bucket" is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)`}},
 		{"kms endpoint not a URL", head + "kms: {endpoint: kms.local}", []string{

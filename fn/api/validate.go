@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"kmsgen.dev/kmsgen/fn/secret"
 )
 
 // Problem is one thing wrong with a generator: the field it is in ("envs[1]",
@@ -49,6 +51,7 @@ func (g *KMSSecretGenerator) Validate() ([]Source, error) {
 	if g.Metadata.Name == "" {
 		add("metadata.name", "required: it is the name of the generated Secret")
 	}
+	problems = append(problems, g.Metadata.hostAnnotations()...)
 	switch g.Behavior {
 	case "", BehaviorCreate, BehaviorMerge, BehaviorReplace:
 	default:
@@ -67,6 +70,24 @@ func (g *KMSSecretGenerator) Validate() ([]Source, error) {
 		return nil, &ValidationError{Problems: problems}
 	}
 	return sources, nil
+}
+
+// hostAnnotations refuses kustomize's own annotations for generated
+// resources on the generator: KSOPS users put them there, but kustomize reads
+// them only on a generator's output, so on a KMSSecretGenerator they would
+// silently do nothing. Each problem names the field that does the job here.
+func (m Metadata) hostAnnotations() []Problem {
+	var problems []Problem
+	for _, a := range []struct{ key, instead string }{
+		{secret.NeedsHashAnnotation, "to name the Secret without the hash suffix, set options.disableNameSuffixHash: true"},
+		{secret.BehaviorAnnotation, "to merge into or replace a Secret of a base, set behavior: merge or behavior: replace"},
+	} {
+		if _, ok := m.Annotations[a.key]; ok {
+			problems = append(problems, Problem{Field: fmt.Sprintf("metadata.annotations[%s]", a.key),
+				Message: fmt.Sprintf("kustomize reads this annotation only on a generator's output, so on a %s it would do nothing: %s, and remove the annotation", Kind, a.instead)})
+		}
+	}
+	return problems
 }
 
 func (k KMS) validate() []Problem {

@@ -1,8 +1,8 @@
-// Package genfile finds KMSSecretGenerator files in a tree, works out the
-// directory each one's paths are relative to, and rewrites generator files
-// atomically, keeping their formatting and comments.
-// The lifecycle commands (encrypt into a generator, reencrypt, check) work
-// through it.
+// Package genfile reads and rewrites the YAML files that hold
+// KMSSecretGenerators (generator files, and kustomizations with inline
+// generators), keeping their formatting and comments, and writes them back
+// atomically. The lifecycle commands (encrypt into a generator, reencrypt)
+// edit generators through it; package repo finds them.
 package genfile
 
 import (
@@ -11,13 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
-	"kmsgen.dev/kmsgen/fn/kustomization"
 	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
@@ -26,26 +24,9 @@ type File struct {
 	Path  string
 	Mode  fs.FileMode
 	Nodes []*yaml.RNode
-}
-
-// Generator is one KMSSecretGenerator document of a File.
-type Generator struct {
-	File *File
-	Node *yaml.RNode
-	// Root is the directory its paths are relative to: the kustomization
-	// that lists it (kustomize runs exec functions there), else its own
-	// directory (kpt, kmsgen build).
-	Root string
-	// Kustomization is the kustomization file that lists it, if any.
-	Kustomization string
-}
-
-// ID is the generator's namespace/name, or name, read without decoding it.
-func (g *Generator) ID() string { return api.IDOf(g.Node) }
-
-// Name names the generator in messages: file and namespace/name.
-func (g *Generator) Name() string {
-	return fmt.Sprintf("%s: KMSSecretGenerator %q", Display(g.File.Path), g.ID())
+	// inline are the generators written as YAML strings in a
+	// kustomization's generators list that were read with Inline.
+	inline []*inline
 }
 
 // Display shows path relative to the working directory when it is below
@@ -57,14 +38,6 @@ func Display(path string) string {
 		}
 	}
 	return path
-}
-
-// IsExec reports whether the generator asks kustomize to run kmsgen as an
-// exec function.
-func (g *Generator) IsExec() bool {
-	spec := g.Node.GetAnnotations()["config.kubernetes.io/function"]
-	fn, err := yaml.Parse(spec)
-	return err == nil && fn.Field("exec") != nil
 }
 
 // Load reads a YAML file, keeping comments and sequence indentation.
@@ -111,8 +84,12 @@ func (f *File) Change() (atomicfile.Change, error) {
 	return atomicfile.Change{Path: path, Content: content, Mode: f.Mode}, nil
 }
 
-// Bytes returns the file's new content.
+// Bytes returns the file's new content, with edited inline generators
+// written back into their entries.
 func (f *File) Bytes() ([]byte, error) {
+	if err := f.syncInline(); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
 	var b bytes.Buffer
 	if err := (kio.ByteWriter{Writer: &b}).Write(f.Nodes); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
@@ -129,117 +106,4 @@ func (f *File) Generators() []*yaml.RNode {
 		}
 	}
 	return out
-}
-
-// Find returns the generators in paths: files, or directories searched
-// recursively (hidden directories skipped). A file given explicitly must
-// hold a generator.
-func Find(paths []string) ([]*Generator, error) {
-	var found []*Generator
-	seen := map[string]bool{}
-	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
-		info, err := os.Stat(abs)
-		if err != nil {
-			return nil, err
-		}
-		var files []string
-		if info.IsDir() {
-			if files, err = yamlFiles(abs); err != nil {
-				return nil, err
-			}
-		} else {
-			files = []string{abs}
-		}
-		for _, file := range files {
-			if seen[file] {
-				continue
-			}
-			seen[file] = true
-			gens, err := generatorsIn(file)
-			if err != nil {
-				return nil, err
-			}
-			if !info.IsDir() && len(gens) == 0 {
-				return nil, fmt.Errorf("%s holds no %s", p, api.Kind)
-			}
-			found = append(found, gens...)
-		}
-	}
-	return found, nil
-}
-
-func yamlFiles(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files, err
-}
-
-// generatorsIn loads file if it mentions the kind, and returns its
-// generators with their roots.
-func generatorsIn(file string) ([]*Generator, error) {
-	content, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Contains(content, []byte(api.Kind)) {
-		return nil, nil
-	}
-	f, err := Load(file)
-	if err != nil {
-		return nil, err
-	}
-	var gens []*Generator
-	for _, n := range f.Generators() {
-		g := &Generator{File: f, Node: n, Root: filepath.Dir(file)}
-		if k, root := listedBy(file); k != "" {
-			g.Kustomization, g.Root = k, root
-		}
-		gens = append(gens, g)
-	}
-	return gens, nil
-}
-
-// listedBy finds the kustomization, in file's directory or above, whose
-// generators list file; it returns its path and directory.
-func listedBy(file string) (string, string) {
-	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
-		if k, err := kustomization.Find(dir); err == nil && lists(k, file) {
-			return k, dir
-		}
-		if parent := filepath.Dir(dir); parent == dir {
-			return "", ""
-		}
-	}
-}
-
-func lists(kustomization, file string) bool {
-	rn, err := yaml.ReadFile(kustomization)
-	if err != nil {
-		return false
-	}
-	entries, err := rn.Pipe(yaml.Lookup("generators"))
-	if err != nil || entries == nil {
-		return false
-	}
-	for _, n := range entries.Content() {
-		if n.Kind == yaml.ScalarNode && filepath.Join(filepath.Dir(kustomization), n.Value) == file {
-			return true
-		}
-	}
-	return false
 }

@@ -19,7 +19,7 @@ func (p *plan) apply() (*Result, error) {
 		}
 		r := Rotated{File: it.path, Form: it.out.Form, Resealed: it.resealed}
 		if it.path == "" {
-			r.File, r.Field = first.gen.g.File.Path, first.source.Field
+			r.File, r.Field = first.gen.g.Where(), first.source.Field
 			if err := genfile.SetInline(first.gen.g.Node, first.source, string(it.out.Bytes())); err != nil {
 				return nil, fmt.Errorf("%s: %w", first.gen.name, err)
 			}

@@ -13,7 +13,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
-	"kmsgen.dev/kmsgen/fn/genfile"
+	"kmsgen.dev/kmsgen/fn/repo"
 )
 
 // plan is everything Rotate reads before calling KMS.
@@ -26,7 +26,7 @@ type plan struct {
 }
 
 type genPlan struct {
-	g        *genfile.Generator
+	g        *repo.Generator
 	name     Generator
 	src, dst awskms.Target
 	// unchanged: already on the destination, left alone.
@@ -58,9 +58,9 @@ func (p *plan) fail(g *genPlan, source string, also []string, err error) {
 
 // add plans one generator: decodes and validates it as the function does,
 // and reads its ciphertexts.
-func (p *plan) add(g *genfile.Generator) {
-	gp := &genPlan{g: g, name: Generator{File: g.File.Path, ID: g.ID()}}
-	in, err := fn.NewInput(g.Node, g.Root, g.File.Path)
+func (p *plan) add(g *repo.Generator) {
+	gp := &genPlan{g: g, name: Generator{Where: g.Where(), ID: g.ID()}}
+	in, err := fn.NewInput(g.Node, g.Root, g.Where())
 	if err != nil {
 		p.failInput(gp, err)
 		return

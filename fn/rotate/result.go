@@ -29,20 +29,21 @@ type Result struct {
 
 // Generator names a generator.
 type Generator struct {
-	// File is the generator's file.
-	File string
+	// Where is its file, and for an inline generator its entry in the
+	// kustomization's generators (repo.Generator.Where).
+	Where string
 	// ID is its namespace/name.
 	ID string
 }
 
 func (g Generator) String() string {
-	return fmt.Sprintf("%s: %s %q", genfile.Display(g.File), api.Kind, g.ID)
+	return fmt.Sprintf("%s: %s %q", g.Where, api.Kind, g.ID)
 }
 
 // Rotated is one ciphertext re-encrypted.
 type Rotated struct {
-	// File is the ciphertext file, or for an inline ciphertext the
-	// generator's file.
+	// File is the ciphertext file, or for an inline ciphertext where its
+	// generator is (repo.Generator.Where).
 	File string
 	// Field is the source of an inline ciphertext ("literals[0]"), empty
 	// for a ciphertext file.

@@ -29,7 +29,7 @@ import (
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
-	"kmsgen.dev/kmsgen/fn/genfile"
+	"kmsgen.dev/kmsgen/fn/repo"
 )
 
 // Options say where the ciphertexts go.
@@ -50,22 +50,23 @@ type KMS interface {
 	Decrypt(ctx context.Context, t awskms.Target, blob []byte) ([]byte, error)
 }
 
-// Paths rotates the generators found in paths (generator files, or
-// directories searched for them, hidden ones skipped; see genfile.Find).
+// Paths rotates the generators found in paths as repo.Scan finds them:
+// generator files, or directories with every kustomization in them and
+// what those reach (bases, components, inline generators).
 func Paths(ctx context.Context, kms KMS, paths []string, opts Options) (*Result, error) {
-	gens, err := genfile.Find(paths)
+	r, err := repo.Scan(paths)
 	if err != nil {
 		return nil, err
 	}
-	if len(gens) == 0 {
+	if len(r.Generators) == 0 {
 		return nil, fmt.Errorf("%w in %s", ErrNoGenerators, strings.Join(paths, ", "))
 	}
-	return Rotate(ctx, kms, gens, opts)
+	return Rotate(ctx, kms, r.Generators, opts)
 }
 
 // Rotate re-encrypts every ciphertext of gens under opts and rewrites the
 // files, or changes nothing and returns an *Error.
-func Rotate(ctx context.Context, kms KMS, gens []*genfile.Generator, opts Options) (*Result, error) {
+func Rotate(ctx context.Context, kms KMS, gens []*repo.Generator, opts Options) (*Result, error) {
 	if opts.KeyID == "" {
 		return nil, errors.New("no destination key")
 	}

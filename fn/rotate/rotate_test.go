@@ -21,7 +21,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
 	"kmsgen.dev/kmsgen/fn/envelope"
-	"kmsgen.dev/kmsgen/fn/genfile"
+	"kmsgen.dev/kmsgen/fn/repo"
 	"kmsgen.dev/kmsgen/fn/rotate"
 	"kmsgen.dev/kmsgen/internal/awstest"
 	"kmsgen.dev/kmsgen/internal/fakekms"
@@ -179,13 +179,13 @@ func snapshot(t *testing.T, dir string) map[string]file {
 	return files
 }
 
-func find(t *testing.T, paths ...string) []*genfile.Generator {
+func find(t *testing.T, paths ...string) []*repo.Generator {
 	t.Helper()
-	gens, err := genfile.Find(paths)
+	r, err := repo.Scan(paths)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return gens
+	return r.Generators
 }
 
 // generate builds the Secrets of the generators under dir, as the function

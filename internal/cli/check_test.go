@@ -46,6 +46,7 @@ func checkTree(fake *fakekms.Server, files map[string]string) map[string]string 
 		"app/app.env.encrypted":    enc("DB_PASSWORD=" + checkCanary + "\n"),
 		"app/secrets/gen.yaml":     exec("db", "prod") + "files: [secrets/db.encrypted]\n" + kms,
 		"app/secrets/db.encrypted": enc("db-" + checkCanary),
+		"pkg/Kptfile":              "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: {name: pkg}\n",
 		"pkg/generator.yaml":       exec("tls", "") + "files: [tls.key.encrypted]\n" + kms,
 		"pkg/tls.key.encrypted":    enc("key-" + checkCanary),
 		"pkg/README.md":            "not YAML\n",
@@ -111,7 +112,7 @@ ok   good/pkg/generator.yaml: KMSSecretGenerator "tls" (1 source)
 		{name: "broken", args: []string{"check", "broken"}, code: ExitFailed,
 			stdout: `ok   broken/app/generator.yaml: KMSSecretGenerator "app-secrets" (2 sources)
 FAIL broken/app/secrets/gen.yaml: KMSSecretGenerator "prod/db" (1 source)
-     files[0] "secrets/db.encrypted" (key "db"): ` + "readable text that is not base64, so not a KMS ciphertext: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with `aws kms encrypt --query CiphertextBlob --output text`; broken/app/kustomization.yaml lists this generator, so kustomize runs it, and resolves its paths, in that directory" + `
+     files[0] "secrets/db.encrypted" (key "db"): ` + "readable text that is not base64, so not a KMS ciphertext: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with `aws kms encrypt --query CiphertextBlob --output text`; broken/app/kustomization.yaml runs this generator, so kustomize resolves its paths in that directory" + `
 FAIL broken/pkg/generator.yaml: KMSSecretGenerator "tls"
      behavior: "upsert": want create, merge or replace
      files[1]: path "../x.encrypted" must be relative to the kustomization root and stay inside it
