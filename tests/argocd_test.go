@@ -616,8 +616,10 @@ func argocdTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// TestArgoCDPluginDiscover runs the discover command in application
-// directories: a match is exit 0 with output, no match is exit 0 without.
+// TestArgoCDPluginDiscover runs the discover command as argocd-cmp-server
+// does: the whole repository extracted (every file 0644, as Argo CD drops
+// exec bits), the command run in the application's directory. A match is
+// exit 0 with output, no match is exit 0 without; anything else is an error.
 func TestArgoCDPluginDiscover(t *testing.T) {
 	discover := argocdReadPlugin(t).Spec.Discover.Find.argocdCommand
 	generator, err := os.ReadFile(filepath.Join(argocdDir(t), "app/secrets.yaml"))
@@ -628,52 +630,83 @@ func TestArgoCDPluginDiscover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inline := strings.ReplaceAll(strings.TrimSpace(string(generator)), "\n", "\n  ")
 	for _, tc := range []struct {
 		name  string
-		files map[string]string // nil: a copy of app/
-		want  string            // the files discover prints
+		files map[string]string // the repository; nil: a copy of app/ as app/
+		app   string            // the application's directory in it
+		match bool
 	}{
-		{name: "the example app", want: "./secrets.yaml\n"},
-		{name: "plain kustomization", files: map[string]string{
-			"kustomization.yaml": "resources: [deployment.yaml]\n",
-			"deployment.yaml":    string(deployment),
+		{name: "the example app", app: "app", match: true},
+		{name: "plain kustomization", app: "app", files: map[string]string{
+			"app/kustomization.yaml": "resources: [deployment.yaml]\n",
+			"app/deployment.yaml":    string(deployment),
 		}},
-		{name: "generator in a subdirectory", files: map[string]string{
-			"kustomization.yaml":         "resources: [secrets]\n",
-			"secrets/kustomization.yaml": "generators: [gen.yml]\n",
-			"secrets/gen.yml":            string(generator),
-		}, want: "./secrets/gen.yml\n"},
-		{name: "quoted kind and a comment", files: map[string]string{
-			"Kustomization": "generators: [gen.yaml]\n",
-			"gen.yaml":      strings.Replace(string(generator), "kind: KMSSecretGenerator", `kind: "KMSSecretGenerator"  # kmsgen`, 1),
-		}, want: "./gen.yaml\n"},
-		{name: "kind named in a comment or a value only", files: map[string]string{
-			"kustomization.yml": "resources: [cm.yaml]\n",
-			"cm.yaml":           "# kind: KMSSecretGenerator\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  kind: KMSSecretGenerator\n",
+		{name: "an overlay whose base holds the generator", app: "overlays/prod", match: true, files: map[string]string{
+			"base/kustomization.yaml":          "resources: [deployment.yaml]\ngenerators: [secrets.yaml]\n",
+			"base/deployment.yaml":             string(deployment),
+			"base/secrets.yaml":                string(generator),
+			"overlays/prod/kustomization.yaml": "resources: [../../base]\nnamePrefix: prod-\n",
 		}},
-		{name: "generator in a file that is not YAML", files: map[string]string{
-			"kustomization.yaml": "resources: []\n",
-			"notes.txt":          "kind: KMSSecretGenerator\n",
+		{name: "an overlay of a plain base, beside one with a generator", app: "overlays/prod", files: map[string]string{
+			"base/kustomization.yaml":          "resources: [deployment.yaml]\n",
+			"base/deployment.yaml":             string(deployment),
+			"overlays/prod/kustomization.yaml": "resources: [../../base]\n",
+			"overlays/dev/kustomization.yaml":  "resources: [../../base]\ngenerators: [secrets.yaml]\n",
+			"overlays/dev/secrets.yaml":        string(generator),
 		}},
-		{name: "generator without a kustomization", files: map[string]string{
-			"secrets.yaml": string(generator),
+		{name: "an inline generator", app: "app", match: true, files: map[string]string{
+			"app/kustomization.yaml": "resources: [deployment.yaml]\ngenerators:\n- |-\n  " + inline + "\n",
+			"app/deployment.yaml":    string(deployment),
+		}},
+		{name: "generator in a component", app: "app", match: true, files: map[string]string{
+			"app/kustomization.yaml":                "components: [../components/secrets]\n",
+			"components/secrets/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ngenerators: [gen.yml]\n",
+			"components/secrets/gen.yml":            string(generator),
+		}},
+		{name: "quoted kind and a comment", app: "app", match: true, files: map[string]string{
+			"app/Kustomization": "generators: [gen.yaml]\n",
+			"app/gen.yaml":      strings.Replace(string(generator), "kind: KMSSecretGenerator", `kind: "KMSSecretGenerator"  # kmsgen`, 1),
+		}},
+		{name: "kind named in a comment or a value only", app: "app", files: map[string]string{
+			"app/kustomization.yml": "resources: [cm.yaml]\n",
+			"app/cm.yaml":           "# kind: KMSSecretGenerator\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  kind: KMSSecretGenerator\n",
+		}},
+		{name: "a generator file nothing lists", app: "app", files: map[string]string{
+			"app/kustomization.yaml": "resources: [deployment.yaml]\n",
+			"app/deployment.yaml":    string(deployment),
+			"app/secrets.yaml":       string(generator),
+		}},
+		{name: "generator without a kustomization", app: "app", files: map[string]string{
+			"app/secrets.yaml": string(generator),
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := ""
+			var appDir string
 			if tc.files == nil {
-				dir = copyDir(t, filepath.Join(argocdDir(t), "app"))
+				appDir = copyDir(t, filepath.Join(argocdDir(t), "app"))
 			} else {
-				dir = argocdTree(t, tc.files)
+				appDir = filepath.Join(argocdTree(t, tc.files), tc.app)
 			}
-			res := argocdRun(t, discover, dir, argocdEnv(t))
+			env := append(baseEnv(), "ARGOCD_APP_NAME=kmsgen-demo") // discover runs with fewer variables than generate
+			res := argocdRun(t, discover, appDir, env)
 			if res.code != 0 {
 				t.Fatalf("discover: exit %d, stderr %q; Argo CD reports any failure as an error", res.code, res.stderr)
 			}
-			if diff := cmp.Diff(tc.want, res.stdout); diff != "" {
+			want := ""
+			if tc.match {
+				want = "kmsgen\n"
+			}
+			if diff := cmp.Diff(want, res.stdout); diff != "" {
 				t.Errorf("discover stdout (-want +got):\n%s", diff)
 			}
 		})
+	}
+	// A kustomization that cannot be read is an error Argo CD shows, not a
+	// silent non-match that would hand the app to the builtin kustomize.
+	repo := argocdTree(t, map[string]string{"app/kustomization.yaml": "resources: [a\n"})
+	if res := argocdRun(t, discover, filepath.Join(repo, "app"), baseEnv()); res.code == 0 || !strings.Contains(res.stderr, "kustomization.yaml") {
+		t.Errorf("discover of a broken kustomization: exit %d, stderr %q; want a failure naming it", res.code, res.stderr)
 	}
 }
 
@@ -876,7 +909,7 @@ func TestArgoCDExample(t *testing.T) {
 	out := runExample(t, "argocd")
 	name := demoSecretName(t)
 	for _, want := range []string{
-		"discover app: ./secrets.yaml\n",
+		"discover app: kmsgen\n",
 		"discover plain kustomization: no match\n",
 		":  name: " + name + "\n", // the Secret, then the Deployment's reference
 		":            name: " + name + "\n",

@@ -25,6 +25,11 @@ const (
 // usageError marks errors of the command line itself.
 type usageError struct{ error }
 
+// silentExit ends a command with an exit code and nothing on stderr.
+type silentExit int
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // Main runs kmsgen with args (without the program name) and returns the
 // exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -37,6 +42,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
+	}
+	var silent silentExit
+	if errors.As(err, &silent) {
+		return int(silent)
 	}
 	fmt.Fprintf(stderr, "kmsgen: %s\n", fn.OneLine(err))
 	var uerr usageError
@@ -89,6 +98,6 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newBuild(ctx), newCheck(ctx), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newVersion())
+	root.AddCommand(newBuild(ctx), newCheck(ctx), newDiscover(), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newVersion())
 	return root
 }
