@@ -91,13 +91,21 @@ func (p *Processor) processKpt(rl *framework.ResourceList) error {
 	if err != nil {
 		return fail(rl, asErrors(err, ""), nil)
 	}
+	pkgs := newKptPackages(rl.Items)
 	items := rl.Items
+	var warnings []*framework.Result
 	for i, s := range secrets {
-		if items, err = placeSecret(items, inputs[i], s); err != nil {
+		var dangling []*framework.Result
+		if items, dangling, err = placeSecret(items, pkgs, inputs[i], nodes[i], s); err != nil {
 			return fail(rl, Errors{{File: inputs[i].File, Generator: inputs[i].Generator.ID(), Err: err}}, nil)
 		}
+		warnings = append(warnings, dangling...)
+	}
+	if err := sameNameConflicts(inputs, secrets); err != nil {
+		return fail(rl, err, nil)
 	}
 	rl.Items = items
+	rl.Results = append(rl.Results, warnings...)
 	return nil
 }
 
@@ -109,7 +117,7 @@ func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
 		if !api.IsGenerator(it) {
 			continue
 		}
-		if fc != nil && api.IsGenerator(fc) && api.IDOf(it) != api.IDOf(fc) {
+		if fc != nil && api.IsGenerator(fc) && !sameGenerator(it, fc) {
 			continue
 		}
 		all = append(all, it)
@@ -118,6 +126,20 @@ func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
 		return []*yaml.RNode{fc} // a --fn-config that is not in the package
 	}
 	return all
+}
+
+// sameGenerator reports whether the item it is the functionConfig fc: the
+// same ID and, when fc says where it comes from, the same file and package
+// (same-named generators may live in several packages).
+func sameGenerator(it, fc *yaml.RNode) bool {
+	if api.IDOf(it) != api.IDOf(fc) {
+		return false
+	}
+	if p := itemPath(fc); p != "" && p != itemPath(it) {
+		return false
+	}
+	pkg := fc.GetAnnotations()[packagePathAnnotation]
+	return pkg == "" || pkg == it.GetAnnotations()[packagePathAnnotation]
 }
 
 // kptInput decodes one generator and finds its directory: paths are
@@ -161,40 +183,84 @@ func secretPath(generatorPath, name string) string {
 	return path.Join(path.Dir(generatorPath), name+SecretFileSuffix)
 }
 
-// placeSecret names s with its hash, marks it as the generator's, replaces
-// the Secrets an earlier render made for the same generator, and points
-// every reference to the Secret (by its plain name or an earlier hashed
-// one) at the new name.
-func placeSecret(items []*yaml.RNode, in Input, s *yaml.RNode) ([]*yaml.RNode, error) {
-	gen := in.Generator
-	if gen.Options == nil || !gen.Options.DisableNameSuffixHash {
+// placeSecret names s with its hash, puts it beside its generator item
+// gen in the generator's package, replaces the Secrets an earlier render
+// made for the same generator in that package, and points every reference
+// to the Secret (by its plain name or an earlier hashed one) among that
+// package's items at the new name. It returns a warning result for each
+// field of the package that still holds the plain name where kmsgen cannot
+// tell it is a reference (see danglingReferences).
+func placeSecret(items []*yaml.RNode, pkgs kptPackages, in Input, gen *yaml.RNode, s *yaml.RNode) ([]*yaml.RNode, []*framework.Result, error) {
+	g := in.Generator
+	if g.Options == nil || !g.Options.DisableNameSuffixHash {
 		if err := secret.AppendHash(s); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	file := secretPath(in.File, gen.Metadata.Name)
-	for _, a := range [][2]string{
-		{GeneratorAnnotation, gen.Metadata.Name},
+	file := secretPath(in.File, g.Metadata.Name)
+	annotations := [][2]string{
+		{GeneratorAnnotation, g.Metadata.Name},
 		{kioutil.PathAnnotation, file},
 		{kioutil.LegacyPathAnnotation, file},
 		{kioutil.IndexAnnotation, "0"},
 		{kioutil.LegacyIndexAnnotation, "0"},
-	} {
+	}
+	if pkg := gen.GetAnnotations()[packagePathAnnotation]; pkg != "" {
+		// without it kpt would write the Secret into the package it renders
+		annotations = append(annotations, [2]string{packagePathAnnotation, pkg})
+	}
+	for _, a := range annotations {
 		if err := s.PipeE(yaml.SetAnnotation(a[0], a[1])); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	oldNames := []string{gen.Metadata.Name}
+	pkg := pkgs.of(gen)
+	oldNames := []string{g.Metadata.Name}
 	kept := items[:0:0]
 	for _, it := range items {
-		if it.GetKind() == "Secret" && it.GetAnnotations()[GeneratorAnnotation] == gen.Metadata.Name && it.GetNamespace() == gen.Metadata.Namespace {
+		if it.GetKind() == "Secret" && it.GetAnnotations()[GeneratorAnnotation] == g.Metadata.Name &&
+			it.GetNamespace() == g.Metadata.Namespace && pkgs.of(it) == pkg {
 			oldNames = append(oldNames, it.GetName())
 			continue
 		}
 		kept = append(kept, it)
 	}
-	if err := nameref.RenameSecret(kept, gen.Metadata.Namespace, oldNames, s.GetName()); err != nil {
-		return nil, err
+	pkgItems := pkgs.in(kept, pkg)
+	if err := nameref.RenameSecret(pkgItems, g.Metadata.Namespace, oldNames, s.GetName()); err != nil {
+		return nil, nil, err
 	}
-	return append(kept, s), nil
+	var warnings []*framework.Result
+	if s.GetName() != g.Metadata.Name {
+		warnings = danglingReferences(pkgItems, g, s.GetName())
+	}
+	return append(kept, s), warnings, nil
+}
+
+// sameNameConflicts refuses two generators whose Secrets have the same
+// name and namespace but different data: one would silently replace the
+// other when applied.
+func sameNameConflicts(inputs []Input, secrets []*yaml.RNode) Errors {
+	type made struct {
+		in   Input
+		data string
+	}
+	seen := map[string]made{}
+	var errs Errors
+	for i, s := range secrets {
+		id, data := api.IDOf(s), ""
+		if f := s.Field("data"); f != nil {
+			data = f.Value.MustString()
+		}
+		first, ok := seen[id]
+		if !ok {
+			seen[id] = made{inputs[i], data}
+			continue
+		}
+		if first.data != data {
+			errs = append(errs, &Error{File: inputs[i].File, Generator: inputs[i].Generator.ID(),
+				Err: fmt.Errorf("its Secret %s has the name and namespace of the Secret of %s %q (%s) but other data: one would replace the other when applied; give the generators different names, or keep the hash suffix",
+					id, api.Kind, first.in.Generator.ID(), first.in.File)})
+		}
+	}
+	return errs
 }
