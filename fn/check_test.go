@@ -188,7 +188,7 @@ func TestCheck(t *testing.T) {
 				c.write("../outside.encrypted", c.encrypt("", canary))
 				return "files:\n- ../outside.encrypted\n"
 			},
-			fields: []string{"files[0]"}, mention: []string{`path "../outside.encrypted" must be relative to the kustomization root and stay inside it`}},
+			fields: []string{"files[0]"}, mention: []string{`files[0] "../outside.encrypted" (key "outside"): the path leaves the kustomization root`}},
 		{name: "symlink leading outside the root",
 			body: func(c *failureCase) string {
 				c.write("../outside.encrypted", c.encrypt("", canary))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -19,6 +18,9 @@ import (
 // Generator turns generators into Secrets.
 type Generator struct {
 	KMS *awskms.Client
+	// Restrictor confines file sources; the zero value is
+	// LoadRestrictionsRootOnly.
+	Restrictor LoadRestrictor
 }
 
 // NewGenerator returns the Generator kmsgen's commands use, with the KMS
@@ -27,8 +29,9 @@ type Generator struct {
 // defaults, for callers that report errors later (the KRM function reports
 // them as results).
 func NewGenerator(getenv func(string) string) (*Generator, error) {
-	kms, err := awskms.FromEnv(getenv)
-	return &Generator{KMS: kms}, err
+	kms, kmsErr := awskms.FromEnv(getenv)
+	restrictor, restrictorErr := LoadRestrictorFromEnv(getenv)
+	return &Generator{KMS: kms, Restrictor: restrictor}, errors.Join(kmsErr, restrictorErr)
 }
 
 // job follows one Input through the phases of Generate.
@@ -97,9 +100,9 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 	for _, in := range inputs {
 		j := job{in: in, sources: in.Sources, first: len(reqs)}
 		target := Target(in.Generator.KMS)
-		root, rootErr := os.OpenRoot(in.Root)
+		files, filesErr := OpenFiles(in, g.Restrictor)
 		for _, s := range in.Sources {
-			ct, err := readCiphertext(root, rootErr, s)
+			ct, err := readCiphertext(files, filesErr, s)
 			if err != nil {
 				if in.RootHint != "" && s.Path != "" {
 					err = fmt.Errorf("%w; %s", err, in.RootHint)
@@ -110,8 +113,8 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 			j.cts = append(j.cts, ct)
 			reqs = append(reqs, awskms.Request{Blob: ct.Blob, Target: target})
 		}
-		if root != nil {
-			root.Close()
+		if files != nil {
+			files.Close()
 		}
 		jobs = append(jobs, j)
 	}
@@ -119,17 +122,17 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 }
 
 // readCiphertext returns the ciphertext of a source: inline text, or a
-// file under root holding text, the raw blob or an envelope.
-func readCiphertext(root *os.Root, rootErr error, s api.Source) (ciphertext.Ciphertext, error) {
+// file holding text, the raw blob or an envelope.
+func readCiphertext(files *Files, filesErr error, s api.Source) (ciphertext.Ciphertext, error) {
 	if s.Path == "" {
 		return ciphertext.Parse([]byte(s.Ciphertext), false)
 	}
-	if rootErr != nil {
-		return ciphertext.Ciphertext{}, fmt.Errorf("opening the kustomization root: %w", rootErr)
+	if filesErr != nil {
+		return ciphertext.Ciphertext{}, filesErr
 	}
-	data, err := root.ReadFile(s.Path)
+	data, err := files.Read(s.Path)
 	if err != nil {
-		return ciphertext.Ciphertext{}, fmt.Errorf("reading the ciphertext: %w (paths are relative to %s and may not lead outside it, symlinks included)", err, root.Name())
+		return ciphertext.Ciphertext{}, err
 	}
 	return ciphertext.Parse(data, true)
 }

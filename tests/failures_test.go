@@ -74,7 +74,7 @@ func TestFailuresUnderKustomize(t *testing.T) {
 		{name: "invalid behavior", extra: "behavior: upsert\n", noKMS: true,
 			want: []string{`behavior: "upsert": want create, merge or replace`}},
 		{name: "path outside the root", extra: "envs: [../outside.env.encrypted]\n", noKMS: true,
-			want: []string{`envs[0]: path "../outside.env.encrypted" must be relative to the kustomization root`}},
+			want: []string{`envs[0] "../outside.env.encrypted": the path leaves the kustomization root`}},
 		{name: "symlink leading outside the root", extra: "files: [link.encrypted]\n", noKMS: true,
 			setup: func(t *testing.T, dir string) {
 				check(t, os.Symlink(filepath.Join(outside, "secret.encrypted"), filepath.Join(dir, "link.encrypted")))

@@ -151,11 +151,12 @@ func checkKey(key string) error {
 	return nil
 }
 
-// checkPath refuses paths that are absolute or climb out of the root; the
-// file is later opened through an os.Root, which also refuses symlinks
-// that lead outside.
+// checkPath refuses absolute paths. Where a relative one may lead (the
+// kustomization root, or the git repository under kustomize's
+// LoadRestrictionsNone) is the file loader's rule: package fn's Files,
+// which reads through an os.Root that also refuses symlinks leading out.
 func checkPath(p string) error {
-	if !filepath.IsLocal(p) {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) {
 		return fmt.Errorf("path %q must be relative to the kustomization root and stay inside it", p)
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"kmsgen.dev/kmsgen/fn"
@@ -78,7 +76,7 @@ func (p *plan) add(g *repo.Generator) {
 	}
 	p.gens = append(p.gens, gp)
 
-	var root *os.Root
+	var files *fn.Files
 	for _, s := range in.Sources {
 		if s.Path == "" {
 			ct, err := ciphertext.Parse([]byte(s.Ciphertext), false)
@@ -89,14 +87,14 @@ func (p *plan) add(g *repo.Generator) {
 			p.items = append(p.items, &item{ct: ct, refs: []ref{{gp, s}}})
 			continue
 		}
-		if root == nil {
-			if root, err = os.OpenRoot(g.Root); err != nil {
-				p.fail(gp, "", nil, fmt.Errorf("opening the root its paths are relative to: %w", err))
+		if files == nil {
+			if files, err = fn.OpenFiles(in, p.opts.LoadRestrictor); err != nil {
+				p.fail(gp, "", nil, err)
 				return
 			}
-			defer root.Close()
+			defer files.Close()
 		}
-		p.addFile(gp, root, s)
+		p.addFile(gp, files, s)
 	}
 }
 
@@ -115,8 +113,8 @@ func (p *plan) failInput(gp *genPlan, err error) {
 
 // addFile plans the ciphertext file of source s, once per file: a file
 // shared by generators with the same kms settings is one item.
-func (p *plan) addFile(gp *genPlan, root *os.Root, s api.Source) {
-	it, err := readFile(root, s)
+func (p *plan) addFile(gp *genPlan, files *fn.Files, s api.Source) {
+	it, err := readFile(files, s)
 	if err != nil {
 		p.fail(gp, s.String(), nil, err)
 		return
@@ -136,34 +134,23 @@ func (p *plan) addFile(gp *genPlan, root *os.Root, s api.Source) {
 	shared.refs = append(shared.refs, ref{gp, s})
 }
 
-// readFile reads and parses the ciphertext file of s, confined to root as
-// the function reads it, and finds the file to rewrite (symlinks resolved,
-// still inside the root).
-func readFile(root *os.Root, s api.Source) (*item, error) {
-	data, err := root.ReadFile(s.Path)
+// readFile reads and parses the ciphertext file of s as the function reads
+// it (fn.Files), and finds the file to rewrite (symlinks resolved, still
+// inside the confining directory).
+func readFile(files *fn.Files, s api.Source) (*item, error) {
+	data, err := files.Read(s.Path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the ciphertext: %w (paths are relative to %s and may not lead outside it, symlinks included)", err, root.Name())
+		return nil, err
 	}
 	ct, err := ciphertext.Parse(data, true)
 	if err != nil {
 		return nil, err
 	}
-	realRoot, err := filepath.EvalSymlinks(root.Name())
+	real, mode, err := files.Resolve(s.Path)
 	if err != nil {
 		return nil, err
 	}
-	real, err := filepath.EvalSymlinks(filepath.Join(root.Name(), s.Path))
-	if err != nil {
-		return nil, err
-	}
-	if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
-		return nil, fmt.Errorf("the file leads outside %s", root.Name())
-	}
-	info, err := os.Stat(real)
-	if err != nil {
-		return nil, err
-	}
-	return &item{path: real, mode: info.Mode().Perm(), ct: ct}, nil
+	return &item{path: real, mode: mode, ct: ct}, nil
 }
 
 // sameRegion refuses, before any call, a new key ARN in another region than

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"strings"
 
+	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/repo"
@@ -39,6 +40,9 @@ type Options struct {
 	// Context, when not nil, replaces every generator's encryption
 	// context; when nil, each generator keeps its own.
 	Context map[string]string
+	// LoadRestrictor confines the ciphertext files read, as for the
+	// function (fn.Generator.Restrictor).
+	LoadRestrictor fn.LoadRestrictor
 }
 
 // ErrNoGenerators means there was no generator to rotate.

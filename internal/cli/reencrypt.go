@@ -83,7 +83,7 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if err != nil {
 		return err
 	}
-	res, err := rotate.Paths(ctx, gen.KMS, args, rotate.Options{KeyID: to.KeyID, Context: to.EncryptionContext})
+	res, err := rotate.Paths(ctx, gen.KMS, args, rotate.Options{KeyID: to.KeyID, Context: to.EncryptionContext, LoadRestrictor: gen.Restrictor})
 	var rerr *rotate.Error
 	if errors.As(err, &rerr) {
 		for _, f := range rerr.Failures {
