@@ -92,6 +92,12 @@ func TestFailuresUnderKustomize(t *testing.T) {
 			want: []string{`key "DB_PASSWORD" repeats the key from envs[0]`}},
 		{name: "endpoint unreachable", extra: "kms: {endpoint: " + closedPortURL(t) + "}\n", env: awsEnv("AWS_MAX_ATTEMPTS=1"),
 			want: []string{"could not reach http://127.0.0.1:", "kms.endpoint"}},
+		{name: "KMS answers Decrypt with {}", extra: "envs: [app.env.encrypted]\n",
+			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Body: "{}"} },
+			want:  []string{"answered Decrypt with no Plaintext"}},
+		{name: "KMS answers without KeyId while a key ARN is pinned", extra: "kms: {keyId: '" + fakekms.ARN(fakeKey) + "'}\n",
+			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Omit: []string{"KeyId"}} },
+			want:  []string{"answered Decrypt with no KeyId", "the plaintext was discarded"}},
 		{name: "throttled past the retries", env: awsEnv("AWS_MAX_ATTEMPTS=2"),
 			fault: func(fakekms.Call) *fakekms.Fault {
 				return &fakekms.Fault{Code: "ThrottlingException", Message: "Rate exceeded"}

@@ -141,8 +141,14 @@ func (d *Client) decryptOne(ctx context.Context, r Request) ([]byte, error) {
 	if err != nil {
 		return nil, classify(err, w, d.opts.CallTimeout)
 	}
+	if len(out.Plaintext) == 0 {
+		return nil, malformed(w, "no Plaintext")
+	}
 	if want := r.Target.KeyARN(); want != "" && aws.ToString(out.KeyId) != want {
 		clear(out.Plaintext)
+		if out.KeyId == nil {
+			return nil, malformed(w, fmt.Sprintf("no KeyId, so it cannot show it used the key kms.keyId pins (%s); the plaintext was discarded", want))
+		}
 		return nil, &Error{Code: CodeKeyMismatch,
 			What: fmt.Sprintf("KMS decrypted it with key %s, but kms.keyId pins %s", aws.ToString(out.KeyId), want),
 			Hint: "the plaintext was discarded; re-encrypt under the pinned key, or fix kms.keyId"}

@@ -18,6 +18,7 @@ const (
 	CodeUnreachable   = "EndpointUnreachable"
 	CodeTimeout       = "Timeout"
 	CodeKeyMismatch   = "KeyMismatch"
+	CodeMalformed     = "MalformedResponse"
 	CodeOther         = "Other"
 )
 
@@ -136,6 +137,14 @@ func classifyAPI(apiErr smithy.APIError, err error, w where) *Error {
 		e.What = fmt.Sprintf("KMS %s failed (%s)", w.Op, detail)
 	}
 	return e
+}
+
+// malformed is a successful answer that lacks what the operation must
+// return: kmsgen fails closed rather than use it.
+func malformed(w where, lacks string) *Error {
+	return &Error{Code: CodeMalformed,
+		What: fmt.Sprintf("%s answered %s with %s", w.endpoint(), w.Op, lacks),
+		Hint: "KMS always returns it: check kms.endpoint, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL and any proxy between kmsgen and KMS"}
 }
 
 func attempts(err error) string {

@@ -44,6 +44,9 @@ func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byt
 	if err != nil {
 		return nil, classify(err, w, d.opts.CallTimeout)
 	}
+	if len(out.CiphertextBlob) == 0 {
+		return nil, malformed(w, "no CiphertextBlob")
+	}
 	return out.CiphertextBlob, nil
 }
 
@@ -62,6 +65,10 @@ func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrap
 	out, err := client.GenerateDataKey(callCtx, &kms.GenerateDataKeyInput{KeyId: aws.String(t.KeyID), KeySpec: types.DataKeySpecAes256, EncryptionContext: nonEmpty(t.Context)})
 	if err != nil {
 		return nil, nil, classify(err, w, d.opts.CallTimeout)
+	}
+	if len(out.Plaintext) != 32 || len(out.CiphertextBlob) == 0 {
+		clear(out.Plaintext)
+		return nil, nil, malformed(w, "no 32-byte Plaintext or no CiphertextBlob")
 	}
 	return out.Plaintext, out.CiphertextBlob, nil
 }
@@ -94,6 +101,9 @@ func (d *Client) ReEncrypt(ctx context.Context, src, dst Target, blob []byte) ([
 	})
 	if err != nil {
 		return nil, classify(err, w, d.opts.CallTimeout)
+	}
+	if len(out.CiphertextBlob) == 0 {
+		return nil, malformed(w, "no CiphertextBlob")
 	}
 	return out.CiphertextBlob, nil
 }

@@ -585,7 +585,7 @@ func TestFaultFirstAttemptOnly(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	call := func(blob []byte, n int) fakekms.Call {
-		return fakekms.Call{Operation: "Decrypt", Ciphertext: blob, Context: ctxApp, Region: fakekms.Region, N: n}
+		return fakekms.Call{Operation: "Decrypt", Ciphertext: blob, Context: ctxApp, Region: fakekms.Region, AccessKeyID: awstest.AccessKeyID, N: n}
 	}
 	want := []fakekms.Call{call(blobA, 1), call(blobA, 2), call(blobB, 1), call(blobB, 2)}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -703,6 +703,23 @@ func TestHoldRelease(t *testing.T) {
 	waitFor(t, "no calls in flight", func() bool { return srv.InFlight() == 0 })
 }
 
+// TestFaultMalformedAnswers: Omit drops fields of a successful answer and
+// Body replaces it, as a broken KMS or proxy might answer.
+func TestFaultMalformedAnswers(t *testing.T) {
+	srv, c := start(t)
+	blob := srv.Encrypt(keyA, ctxApp, secret)
+	srv.SetFault(func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Omit: []string{"Plaintext"}} })
+	out, err := c.Decrypt(context.Background(), &kms.DecryptInput{CiphertextBlob: blob, EncryptionContext: ctxApp})
+	if err != nil || out.Plaintext != nil || aws.ToString(out.KeyId) != fakekms.ARN(keyA) {
+		t.Errorf("Omit Plaintext: %v, plaintext %q, key %q", err, out.Plaintext, aws.ToString(out.KeyId))
+	}
+	srv.SetFault(func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Body: "{}"} })
+	out, err = c.Decrypt(context.Background(), &kms.DecryptInput{CiphertextBlob: blob, EncryptionContext: ctxApp})
+	if err != nil || out.Plaintext != nil || out.KeyId != nil {
+		t.Errorf("Body {}: %v, plaintext %q, key %v", err, out.Plaintext, out.KeyId)
+	}
+}
+
 func TestCallRegion(t *testing.T) {
 	for _, region := range []string{fakekms.Region, "us-west-2", "ap-southeast-2"} {
 		t.Run(region, func(t *testing.T) {
@@ -732,9 +749,9 @@ func TestCallRegion(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			want := []fakekms.Call{
-				{Operation: "Decrypt", KeyID: "alias/a", Ciphertext: blob, Context: ctxApp, Region: region, N: 1},
-				{Operation: "Decrypt", Ciphertext: blob, Context: ctxApp, Region: region, DryRun: true, N: 2},
-				{Operation: "Encrypt", KeyID: keyB, Region: region, N: 1},
+				{Operation: "Decrypt", KeyID: "alias/a", Ciphertext: blob, Context: ctxApp, Region: region, AccessKeyID: awstest.AccessKeyID, N: 1},
+				{Operation: "Decrypt", Ciphertext: blob, Context: ctxApp, Region: region, AccessKeyID: awstest.AccessKeyID, DryRun: true, N: 2},
+				{Operation: "Encrypt", KeyID: keyB, Region: region, AccessKeyID: awstest.AccessKeyID, N: 1},
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("calls seen by the FaultFunc (-want +got):\n%s", diff)

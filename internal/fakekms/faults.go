@@ -1,6 +1,9 @@
 package fakekms
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Call is what a test sees of one request, for faults and counting.
 type Call struct {
@@ -10,6 +13,9 @@ type Call struct {
 	Context    map[string]string
 	// Region is the region the request was signed for.
 	Region string
+	// AccessKeyID signed the request, and SessionToken came with it
+	// (temporary credentials): which credentials the client used.
+	AccessKeyID, SessionToken string
 	// DryRun is the request's DryRun flag (Decrypt).
 	DryRun bool
 	// N counts calls of this operation with this ciphertext so far,
@@ -28,6 +34,12 @@ type Fault struct {
 	Delay time.Duration
 	// ResponseKeyID replaces the KeyId of a successful Decrypt response.
 	ResponseKeyID string
+	// Omit removes these fields ("Plaintext", "KeyId", …) from a
+	// successful response, as a broken KMS or proxy might.
+	Omit []string
+	// Body, when set, is answered as is, with HTTP 200, instead of the
+	// operation's response.
+	Body string
 }
 
 // FaultFunc decides, per call, whether to inject a Fault; nil means none.
@@ -82,7 +94,8 @@ func (s *Server) MaxInFlight() int {
 
 // begin counts a call and asks the FaultFunc about it; it returns the
 // fault and the hold channel (nil when not holding).
-func (s *Server) begin(op string, req request, region string) (*Fault, chan struct{}) {
+func (s *Server) begin(op string, req request, r *http.Request) (*Fault, chan struct{}) {
+	akid, region := signingScope(r.Header.Get("Authorization"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[op]++
@@ -92,7 +105,8 @@ func (s *Server) begin(op string, req request, region string) (*Fault, chan stru
 	s.counts[n]++
 	var fault *Fault
 	if s.fault != nil {
-		fault = s.fault(Call{Operation: op, KeyID: req.KeyId, Ciphertext: req.CiphertextBlob, Context: req.EncryptionContext, Region: region, DryRun: req.DryRun, N: s.counts[n]})
+		fault = s.fault(Call{Operation: op, KeyID: req.KeyId, Ciphertext: req.CiphertextBlob, Context: req.EncryptionContext,
+			Region: region, AccessKeyID: akid, SessionToken: r.Header.Get("X-Amz-Security-Token"), DryRun: req.DryRun, N: s.counts[n]})
 	}
 	return fault, s.hold
 }

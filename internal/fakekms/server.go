@@ -77,7 +77,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	fault, hold := s.begin(op, req, signingRegion(r.Header.Get("Authorization")))
+	fault, hold := s.begin(op, req, r)
 	defer s.end()
 	if hold != nil {
 		select {
@@ -97,6 +97,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: fault.Status, Code: fault.Code, Message: fault.Message})
 		return
 	}
+	if fault != nil && fault.Body != "" {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte(fault.Body))
+		return
+	}
 
 	s.mu.Lock()
 	resp, apiErr := s.handle(op, req)
@@ -108,19 +113,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fault != nil && fault.ResponseKeyID != "" {
 		resp["KeyId"] = fault.ResponseKeyID
 	}
+	if fault != nil {
+		for _, field := range fault.Omit {
+			delete(resp, field)
+		}
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
-// signingRegion reads the region from a SigV4 credential scope:
-// "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/kms/aws4_request, …".
-func signingRegion(authorization string) string {
+// signingScope reads the access key ID and the region from a SigV4
+// credential scope: "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/kms/aws4_request, …".
+func signingScope(authorization string) (accessKeyID, region string) {
 	_, scope, _ := strings.Cut(authorization, "Credential=")
 	parts := strings.Split(scope, "/")
 	if len(parts) < 3 {
-		return ""
+		return "", ""
 	}
-	return parts[2]
+	return parts[0], parts[2]
 }
 
 // handle runs one operation; s.mu is held.
