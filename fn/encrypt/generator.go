@@ -15,7 +15,9 @@ import (
 // own under k and returns a new generator named name, as YAML, with one
 // literal per key in the file's order and k as its kms settings, so that a
 // review shows which keys changed. Keys are checked as the generator will
-// check them; an empty value is refused (KMS cannot encrypt it).
+// check them; an empty value is refused (KMS cannot encrypt it). Errors
+// name lines, never a key or a value: a line of an env file may be a
+// secret typed where a key belongs.
 func NewGenerator(ctx context.Context, kms *awskms.Client, k api.KMS, name string, env []byte) ([]byte, error) {
 	entries, err := envfile.Parse(env)
 	if err != nil {
@@ -30,11 +32,11 @@ func NewGenerator(ctx context.Context, kms *awskms.Client, k api.KMS, name strin
 	}
 	for _, entry := range entries {
 		if entry.Value == "" {
-			return nil, fmt.Errorf("the env file: line %d (%s) has an empty value, which KMS cannot encrypt: give it a value, or leave the key out", entry.Line, entry.Key)
+			return nil, fmt.Errorf("the env file: line %d has an empty value, which KMS cannot encrypt: give it a value, or leave the line out", entry.Line)
 		}
 		text, err := Text(ctx, kms, k, []byte(entry.Value))
 		if err != nil {
-			return nil, fmt.Errorf("line %d (%s): %w", entry.Line, entry.Key, err)
+			return nil, fmt.Errorf("the env file: line %d: %w", entry.Line, err)
 		}
 		if err := genfile.SetLiteral(gen, entry.Key, string(text)); err != nil {
 			return nil, err

@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,8 +147,13 @@ func (e *Envelope) Marshal() []byte {
 	return b.Bytes()
 }
 
+// headerFields are the fields of the header, each once, in any order.
+var headerFields = []string{"Check", "Data-Key", "Nonce", "Tag", "Version"}
+
 // Parse reads an envelope's text. Each error wraps one of the Err values
-// and never quotes the input.
+// and never quotes the input, not even a header's name or value: an
+// envelope may have been pasted over a plaintext. It says which line is
+// at fault instead.
 func Parse(text []byte) (*Envelope, error) {
 	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
 	for i := range lines {
@@ -163,23 +167,30 @@ func Parse(text []byte) (*Envelope, error) {
 	i := 0
 	for ; i < len(lines) && lines[i] != ""; i++ {
 		name, value, ok := strings.Cut(lines[i], ":")
-		if !ok {
+		switch _, dup := fields[name]; {
+		case !ok:
 			return nil, fmt.Errorf("%w: header line %d is not \"Name: value\"", ErrHeader, i+2)
-		}
-		if _, dup := fields[name]; dup {
-			return nil, fmt.Errorf("%w: field %s appears twice", ErrHeader, name)
+		case !slices.Contains(headerFields, name):
+			return nil, fmt.Errorf("%w: header line %d is not one of the fields %s", ErrHeader, i+2, strings.Join(headerFields, ", "))
+		case dup:
+			return nil, fmt.Errorf("%w: header line %d repeats a field", ErrHeader, i+2)
 		}
 		fields[name] = strings.TrimSpace(value)
 	}
-	if v, err := strconv.Atoi(fields["Version"]); err != nil || v != Version {
-		if fields["Version"] == "" {
-			return nil, fmt.Errorf("%w: no Version field", ErrHeader)
-		}
-		return nil, fmt.Errorf("%w: version %q, this kmsgen reads version %d: upgrade kmsgen", ErrVersion, fields["Version"], Version)
+	if fields["Version"] == "" {
+		return nil, fmt.Errorf("%w: no Version field", ErrHeader)
 	}
-	want := []string{"Check", "Data-Key", "Nonce", "Tag", "Version"}
-	if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, want) {
-		return nil, fmt.Errorf("%w: fields %v, want %v", ErrHeader, got, want)
+	if v, err := strconv.Atoi(fields["Version"]); err != nil || v != Version {
+		return nil, fmt.Errorf("%w: this kmsgen reads version %d only: upgrade kmsgen if the envelope is newer", ErrVersion, Version)
+	}
+	if len(fields) != len(headerFields) {
+		var missing []string
+		for _, f := range headerFields {
+			if _, ok := fields[f]; !ok {
+				missing = append(missing, f)
+			}
+		}
+		return nil, fmt.Errorf("%w: missing the fields %s", ErrHeader, strings.Join(missing, ", "))
 	}
 	return decodeParts(fields, strings.Join(lines[i:], ""))
 }

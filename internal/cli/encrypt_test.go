@@ -184,7 +184,8 @@ func TestEncryptNewGenerator(t *testing.T) {
 	}
 
 	for _, bad := range []struct{ env, want string }{
-		{"A=1\nBARE\n", "line 2 (BARE) has an empty value"},
+		{"A=1\nBARE\n", "line 2 has an empty value"},
+		{canary + "\nA=1\n", "line 1 has an empty value"}, // a secret typed where a key belongs
 		{"A=1\nA=2\n", "line 2: the key (not shown: it was read from secret content) repeats the key from line 1"},
 		{"A=1\n" + canary + " x=1\n", "line 2: invalid Secret key"},
 	} {
