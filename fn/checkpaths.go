@@ -174,7 +174,7 @@ func (r *CheckReport) WriteText(w io.Writer) error {
 		b.WriteString(" (--dry-run: Decrypt permission only, nothing decrypted)")
 	}
 	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, PrintableLines(b.String()))
 	return err
 }
 

@@ -3,7 +3,9 @@ package fn
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"kmsgen.dev/kmsgen/fn/api"
 )
@@ -75,9 +77,38 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// OneLine flattens an error message to one line for stderr.
+// OneLine flattens an error message to one line for stderr, with its
+// control characters escaped (Printable).
 func OneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return Printable(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// PrintableLines is text with each line made Printable.
+func PrintableLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = Printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Printable escapes the control characters of s (C0, DEL and C1, and
+// invalid UTF-8) as Go escapes them (\x00, \u0085), so that a path or name
+// holding them cannot rewrite a terminal or a log line.
+func Printable(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // validationErrors turns a generator's validation problems into one Error

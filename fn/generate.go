@@ -13,6 +13,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/envfile"
 	"kmsgen.dev/kmsgen/fn/kustomization"
 	"kmsgen.dev/kmsgen/fn/secret"
+	"kmsgen.dev/kmsgen/internal/plural"
 )
 
 // Generator turns generators into Secrets.
@@ -32,6 +33,17 @@ func NewGenerator(getenv func(string) string) (*Generator, error) {
 	kms, kmsErr := awskms.FromEnv(getenv)
 	restrictor, restrictorErr := LoadRestrictorFromEnv(getenv)
 	return &Generator{KMS: kms, Restrictor: restrictor}, errors.Join(kmsErr, restrictorErr)
+}
+
+// NoteSDKWarnings adds to a failure how many messages the AWS SDK logged
+// (awskms.Client.SDKWarnings), which stay off stderr: the count folds into
+// the failure's one line. It returns err as it is when nil or nothing was
+// logged.
+func (g *Generator) NoteSDKWarnings(err error) error {
+	if n := g.KMS.SDKWarnings(); err != nil && n > 0 {
+		return fmt.Errorf("%w (the AWS SDK also logged %s, not shown)", err, plural.Count(n, "warning", "warnings"))
+	}
+	return err
 }
 
 // job follows one Input through the phases of Generate.

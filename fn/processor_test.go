@@ -131,3 +131,20 @@ func TestProcessorFailsBeforeReading(t *testing.T) {
 		})
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain path/é.yaml", "plain path/é.yaml"},
+		{"nul\x00here", `nul\x00here`},
+		{"esc\x1b[31mred", `esc\x1b[31mred`},
+		{"bell\a del\x7f", `bell\a del\x7f`},
+		{"c1\u0085", `c1\u0085`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"real \uFFFD stays", "real \uFFFD stays"},
+	}
+	for _, tc := range tests {
+		if got := fn.Printable(tc.in); got != tc.want {
+			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -98,6 +98,9 @@ func TestFailuresUnderKustomize(t *testing.T) {
 		{name: "KMS answers without KeyId while a key ARN is pinned", extra: "kms: {keyId: '" + fakekms.ARN(fakeKey) + "'}\n",
 			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Omit: []string{"KeyId"}} },
 			want:  []string{"answered Decrypt with no KeyId", "the plaintext was discarded"}},
+		{name: "KMS answer cut short", extra: "envs: [app.env.encrypted]\n", env: awsEnv("AWS_MAX_ATTEMPTS=1"),
+			fault: func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{CutBody: true} },
+			want:  []string{"deserialization failed, unexpected EOF", "(the AWS SDK also logged 2 warnings, not shown)"}},
 		{name: "throttled past the retries", env: awsEnv("AWS_MAX_ATTEMPTS=2"),
 			fault: func(fakekms.Call) *fakekms.Fault {
 				return &fakekms.Fault{Code: "ThrottlingException", Message: "Rate exceeded"}
@@ -143,6 +146,9 @@ func TestFailuresUnderKustomize(t *testing.T) {
 			}
 			if strings.Contains(res.stdout, "kind: Secret") {
 				t.Errorf("a Secret was printed:\n%s", res.stdout)
+			}
+			if strings.Contains("\n"+res.stderr, "\nSDK ") {
+				t.Errorf("the AWS SDK logged to stderr: %s", res.stderr)
 			}
 			line := kmsgenLine(res.stderr)
 			for _, w := range append(tc.want, `KMSSecretGenerator "app-secrets"`) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Defaults for Options.
@@ -50,6 +52,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	clients map[clientKey]*clientEntry
+
+	// sdkLog takes what the SDK would log: stderr belongs to kmsgen.
+	sdkLog sdkLogger
 }
 
 type clientKey struct{ region, endpoint, role string }
@@ -68,11 +73,26 @@ func New(opts Options) *Client {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
-	if opts.LoadConfig == nil {
-		opts.LoadConfig = func(ctx context.Context) (aws.Config, error) { return config.LoadDefaultConfig(ctx) }
+	c := &Client{opts: opts, clients: map[clientKey]*clientEntry{}}
+	if c.opts.LoadConfig == nil {
+		c.opts.LoadConfig = func(ctx context.Context) (aws.Config, error) {
+			return config.LoadDefaultConfig(ctx, config.WithLogger(&c.sdkLog))
+		}
 	}
-	return &Client{opts: opts, clients: map[clientKey]*clientEntry{}}
+	return c
 }
+
+// SDKWarnings is how many messages the AWS SDK logged (retries, response
+// bodies it could not drain, ...): kmsgen keeps them off stderr, which
+// carries its own one-line errors, and counts them.
+func (d *Client) SDKWarnings() int { return int(d.sdkLog.n.Load()) }
+
+// sdkLogger counts the SDK's log messages and drops them: they may come
+// from any goroutine, and never hold plaintext, but would break the
+// one-line stderr contract.
+type sdkLogger struct{ n atomic.Int64 }
+
+func (l *sdkLogger) Logf(logging.Classification, string, ...any) { l.n.Add(1) }
 
 // DecryptAll decrypts every request and returns the results in request
 // order. Identical requests are decrypted once and share a result.
@@ -194,6 +214,7 @@ func nonEmpty(m map[string]string) map[string]string {
 func (d *Client) config(ctx context.Context) (aws.Config, error) {
 	d.configOnce.Do(func() {
 		d.cfg, d.cfgErr = d.opts.LoadConfig(ctx)
+		d.cfg.Logger = &d.sdkLog
 		if d.cfgErr != nil {
 			d.cfgErr = &Error{Code: CodeConfig, Err: d.cfgErr,
 				What: fmt.Sprintf("loading the AWS configuration failed: %v", d.cfgErr),

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/ciphertext"
@@ -95,7 +96,7 @@ func (res *Result) WriteText(w io.Writer) error {
 			plural.Count(files+inline, "ciphertext", "ciphertexts"), files, inline,
 			plural.Count(len(res.Updated), "generator", "generators"), res.To.KeyID, ctxNote)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, fn.PrintableLines(b.String()))
 	return err
 }
 

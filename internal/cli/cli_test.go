@@ -25,6 +25,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "build of a missing file", args: []string{"build", "/nonexistent/kmsgen.yaml"}, code: ExitFailed,
 			stderrRe: "kmsgen: open /nonexistent/kmsgen.yaml: no such file or directory"},
 		{name: "function without a ResourceList", args: nil, code: ExitFailed, stderrRe: "kmsgen: no functionConfig"},
+		{name: "control characters in a path are escaped", args: []string{"build", "/nonexistent/\x1b[2J\x00\u0085.yaml"}, code: ExitFailed,
+			stderrRe: `kmsgen: open /nonexistent/\x1b[2J\x00 .yaml: `}, // U+0085 is whitespace: one line, one space
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

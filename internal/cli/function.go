@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,10 +28,11 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 		err := p.Process(rl)
 		for _, r := range rl.Results {
 			if err == nil && r.Severity == framework.Warning {
-				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", r.Message)
+				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", fn.OneLine(errors.New(r.Message)))
 			}
 		}
 		return err
 	})
-	return framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
+	err = framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
+	return gen.NoteSDKWarnings(err)
 }

@@ -40,6 +40,9 @@ type Fault struct {
 	// Body, when set, is answered as is, with HTTP 200, instead of the
 	// operation's response.
 	Body string
+	// CutBody answers HTTP 200 announcing a longer body than it sends,
+	// then closes the connection: the client reads a truncated body.
+	CutBody bool
 }
 
 // FaultFunc decides, per call, whether to inject a Fault; nil means none.

@@ -3,6 +3,7 @@ package fakekms
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,6 +96,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault != nil && fault.Code != "" {
 		writeError(w, &apiError{Status: fault.Status, Code: fault.Code, Message: fault.Message})
+		return
+	}
+	if fault != nil && fault.CutBody {
+		cutBody(w)
 		return
 	}
 	if fault != nil && fault.Body != "" {
@@ -197,4 +202,16 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+}
+
+// cutBody announces a 1000-byte body, sends a few bytes and closes the
+// connection.
+func cutBody(w http.ResponseWriter) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 1000\r\n\r\n{\"Plaintext\":")
+	buf.Flush()
 }
