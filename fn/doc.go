@@ -6,7 +6,9 @@
 // validated, its sources parsed), for every host and command. Generator
 // does the work for any number of inputs at once (one batch of KMS calls);
 // Processor is the KRM function as kustomize and kpt run it (telling them
-// apart by their input: kpt gives every item its path in the package),
+// apart by what kustomize always sends: the generator as the functionConfig
+// and as the only item, without a path; anything else gets kpt's plaintext
+// guard),
 // Standalone is `kmsgen build`, Check and CheckPaths are `kmsgen check`.
 //
 // # Go API

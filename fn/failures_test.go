@@ -308,12 +308,26 @@ func execute(t *testing.T, p framework.ResourceListProcessor, gen string) (strin
 	return out.String(), err
 }
 
-// resourceList is a ResourceList whose functionConfig is gen and whose
-// items hold gen, as kustomize sends it.
+// resourceList is the ResourceList kustomize sends an exec generator gen:
+// gen as the functionConfig, with its function annotation (added when gen
+// has none) and local-config, and as the only item, with kustomize's index
+// annotations too.
 func resourceList(gen string) string {
-	lines := strings.Split(strings.TrimSpace(gen), "\n")
-	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + strings.Join(lines, "\n  ") +
-		"\nfunctionConfig:\n  " + strings.Join(lines, "\n  ") + "\n"
+	fc := yaml.MustParse(gen)
+	set := func(rn *yaml.RNode, annotations map[string]string) string {
+		for _, k := range yaml.SortedMapKeys(annotations) {
+			if rn.GetAnnotations()[k] == "" {
+				if err := rn.PipeE(yaml.SetAnnotation(k, annotations[k])); err != nil {
+					panic(err)
+				}
+			}
+		}
+		return strings.TrimSpace(rn.MustString())
+	}
+	config := set(fc, map[string]string{fn.FunctionAnnotation: "exec:\n  path: kmsgen\n", "config.kubernetes.io/local-config": "true"})
+	item := set(fc.Copy(), map[string]string{"config.kubernetes.io/index": "0", "internal.config.kubernetes.io/index": "0", "config.k8s.io/id": "1"})
+	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + strings.ReplaceAll(item, "\n", "\n  ") +
+		"\nfunctionConfig:\n  " + strings.ReplaceAll(config, "\n", "\n  ") + "\n"
 }
 
 // parseOutput returns the results and the items of an output ResourceList.

@@ -41,15 +41,24 @@ const evalHint = "kpt fn eval passes functions no package path, so paths resolve
 // kmsgen runs: a container under kpt fn render.
 const renderContainerHint = "kpt fn render gives functions the package's path on the host, which a container cannot see: under kpt fn render run kmsgen as an exec function, or use inline ciphertexts"
 
-// isKpt reports whether kpt sent the ResourceList: kpt gives every item its
-// path in the package, kustomize gives a generator's items none.
-func isKpt(items []*yaml.RNode) bool {
-	for _, it := range items {
-		if itemPath(it) != "" {
-			return true
-		}
+// FunctionAnnotation is where kustomize finds how to run a generator.
+const FunctionAnnotation = "config.kubernetes.io/function"
+
+// sentByKustomize reports whether kustomize sent the ResourceList, by what
+// kustomize always sends a generator and kpt never does: the generator as
+// the functionConfig, with the annotation kustomize found the function by,
+// and the same generator as the only item, without a path. Anything else is
+// treated as kpt (or another KRM host that may write the output to disk):
+// the plaintext guard applies. Deciding by what kpt happens to send would
+// fail open when kpt sends zero items (kpt fn eval with a selector that
+// matches nothing, or on an empty package).
+func sentByKustomize(rl *framework.ResourceList) bool {
+	fc := rl.FunctionConfig
+	if fc == nil || !api.IsGenerator(fc) || fc.GetAnnotations()[FunctionAnnotation] == "" || len(rl.Items) != 1 {
+		return false
 	}
-	return false
+	it := rl.Items[0]
+	return api.IsGenerator(it) && api.IDOf(it) == api.IDOf(fc) && itemPath(it) == ""
 }
 
 func itemPath(rn *yaml.RNode) string {
@@ -68,6 +77,9 @@ func itemPath(rn *yaml.RNode) string {
 // in the package.
 func (p *Processor) processKpt(rl *framework.ResourceList) error {
 	nodes := kptGenerators(rl)
+	if len(nodes) == 0 && len(rl.Items) == 0 && rl.FunctionConfig == nil {
+		return fail(rl, Errors{{Err: fmt.Errorf("no ResourceList with a %s on stdin: without arguments kmsgen is a KRM function, which kustomize build --enable-alpha-plugins --enable-exec and kpt run (see kmsgen --help)", api.Kind)}}, nil)
+	}
 	if len(nodes) == 0 {
 		return fail(rl, Errors{{Err: fmt.Errorf("no %s in the package (%d resources): kmsgen has nothing to generate", api.Kind, len(rl.Items))}}, nil)
 	}

@@ -39,7 +39,7 @@ var _ framework.ResourceListProcessor = (*Processor)(nil)
 // result per failure, leaves no generated Secret in the items and returns
 // the error.
 func (p *Processor) Process(rl *framework.ResourceList) error {
-	if isKpt(rl.Items) {
+	if !sentByKustomize(rl) {
 		return p.processKpt(rl)
 	}
 	return p.processKustomize(rl)
@@ -47,9 +47,6 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 
 // processKustomize is the function as a kustomize generator.
 func (p *Processor) processKustomize(rl *framework.ResourceList) error {
-	if rl.FunctionConfig == nil {
-		return fail(rl, Errors{{Err: fmt.Errorf("no functionConfig: list a %s under the kustomization's generators", api.Kind)}}, nil)
-	}
 	in, err := NewInput(rl.FunctionConfig, p.WorkDir, "")
 	gen := in.Generator
 	if err != nil {
@@ -101,7 +98,7 @@ func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) 
 		}
 		rl.Results = append(rl.Results, r)
 	}
-	if !isKpt(rl.Items) {
+	if sentByKustomize(rl) {
 		rl.Items = withoutGenerators(rl.Items)
 	}
 	return errs

@@ -30,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite the expected.yaml of the golden
 var goldenCases = []string{
 	"behavior-merge", "behavior-replace", "disable-name-suffix-hash", "env-file",
 	"error-kms", "error-validation", "files", "generator-options", "inline",
-	"items-kept", "literals", "no-kustomization", "options",
+	"literals", "no-kustomization", "options",
 }
 
 // caseDirToken replaces the absolute path of the case directory, which

@@ -97,7 +97,7 @@ func TestProcessorFailsBeforeReading(t *testing.T) {
 			input: func(ct string) string {
 				return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
 			},
-			want: "no functionConfig: list a KMSSecretGenerator under the kustomization's generators"},
+			want: "no ResourceList with a KMSSecretGenerator on stdin: without arguments kmsgen is a KRM function, which kustomize build --enable-alpha-plugins --enable-exec and kpt run (see kmsgen --help)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,14 +30,17 @@ items:
   kind: KMSSecretGenerator
   metadata:
     name: app-secrets
-    annotations: {config.kubernetes.io/local-config: "true"}
-- apiVersion: v1
-  kind: ConfigMap
-  metadata: {name: kept}
+    namespace: prod
+    annotations: {config.kubernetes.io/function: "exec: {path: kmsgen}", config.kubernetes.io/local-config: "true", config.kubernetes.io/index: "0"}
+  files: [{key: token, ciphertext: ` + ct + `}]
+  kms: ` + kms + `
 functionConfig:
   apiVersion: kmsgen.dev/v1alpha1
   kind: KMSSecretGenerator
-  metadata: {name: app-secrets, namespace: prod}
+  metadata:
+    name: app-secrets
+    namespace: prod
+    annotations: {config.kubernetes.io/function: "exec: {path: kmsgen}", config.kubernetes.io/local-config: "true"}
   files: [{key: token, ciphertext: ` + ct + `}]
   kms: ` + kms + `
 `)
@@ -55,10 +58,10 @@ functionConfig:
 		for _, it := range items.Content() {
 			kinds = append(kinds, yaml.NewRNode(it).GetKind()+"/"+yaml.NewRNode(it).GetName())
 		}
-		if diff := cmp.Diff([]string{"ConfigMap/kept", "Secret/app-secrets"}, kinds); diff != "" {
+		if diff := cmp.Diff([]string{"Secret/app-secrets"}, kinds); diff != "" {
 			t.Errorf("items (-want +got):\n%s", diff)
 		}
-		secret := yaml.NewRNode(items.Content()[1])
+		secret := yaml.NewRNode(items.Content()[0])
 		if got := secret.GetAnnotations()["kustomize.config.k8s.io/needs-hash"]; got != "true" {
 			t.Errorf("needs-hash annotation = %q, want true:\n%s", got, res.stdout)
 		}

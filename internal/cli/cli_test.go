@@ -24,7 +24,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "build without files", args: []string{"build"}, code: ExitUsage, stderrRe: "kmsgen: requires at least 1 arg"},
 		{name: "build of a missing file", args: []string{"build", "/nonexistent/kmsgen.yaml"}, code: ExitFailed,
 			stderrRe: "kmsgen: open /nonexistent/kmsgen.yaml: no such file or directory"},
-		{name: "function without a ResourceList", args: nil, code: ExitFailed, stderrRe: "kmsgen: no functionConfig"},
+		{name: "function without a ResourceList", args: nil, code: ExitFailed,
+			stderrRe: "kmsgen: no ResourceList with a KMSSecretGenerator on stdin: without arguments kmsgen is a KRM function"},
 		{name: "control characters in a path are escaped", args: []string{"build", "/nonexistent/\x1b[2J\x00\u0085.yaml"}, code: ExitFailed,
 			stderrRe: `kmsgen: open /nonexistent/\x1b[2J\x00 .yaml: `}, // U+0085 is whitespace: one line, one space
 	}
@@ -88,8 +89,9 @@ func TestInstall(t *testing.T) {
 // succeeds, so warnings go to stderr too.
 func TestWarningsOnStderr(t *testing.T) {
 	t.Chdir(t.TempDir()) // no kustomization here
-	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" +
-		"  apiVersion: kmsgen.dev/v1alpha1\n  kind: KMSSecretGenerator\n  metadata: {name: s}\n"
+	gen := "apiVersion: kmsgen.dev/v1alpha1\n  kind: KMSSecretGenerator\n  metadata:\n    name: s\n" +
+		"    annotations: {config.kubernetes.io/function: 'exec: {path: kmsgen}'}\n"
+	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + gen + "functionConfig:\n  " + gen // as kustomize sends it
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), nil, strings.NewReader(input), &stdout, &stderr); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
