@@ -8,8 +8,8 @@
 // Processor is the KRM function as kustomize and kpt run it (telling them
 // apart by what kustomize always sends: the generator as the functionConfig
 // and as the only item, without a path; anything else gets kpt's plaintext
-// guard),
-// Standalone is `kmsgen build`, Check and CheckPaths are `kmsgen check`.
+// guard), Standalone is `kmsgen build`, Check and CheckPaths are
+// `kmsgen check`.
 //
 // # Go API
 //
