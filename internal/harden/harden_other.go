@@ -1,0 +1,5 @@
+//go:build !linux
+
+package harden
+
+func process() error { return noCore() }
