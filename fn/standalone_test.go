@@ -2,6 +2,7 @@ package fn_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,7 +11,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
+	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
+	"kmsgen.dev/kmsgen/fn/encrypt"
 	"kmsgen.dev/kmsgen/internal/krustytest"
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
@@ -141,5 +144,35 @@ func TestStandaloneErrors(t *testing.T) {
 				t.Errorf("Decrypt calls = %d, want 0", n)
 			}
 		})
+	}
+}
+
+// TestStandaloneLargeEnvFile: an env file of 10⁵ lines (an envelope of
+// 2.4 MB) builds into a Secret of 10⁵ keys, hashed and printed, in linear
+// time: kyaml's field setter, kustomize's hasher and kyaml's MarshalJSON
+// each take minutes for this (a quadratic return shows as a test timeout).
+func TestStandaloneLargeEnvFile(t *testing.T) {
+	newFake(t)
+	var env strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&env, "KEY_%06d=value-%d\n", i, i)
+	}
+	text, err := encrypt.Text(t.Context(), awskms.New(awskms.Options{}), api.KMS{KeyID: keyApp}, []byte(env.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	testfiles.Write(t, dir, map[string]string{"big.env.encrypted": string(text)})
+	gen := "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: big}\nenvs: [big.env.encrypted]\n"
+	secrets, err := newGenerator(awskms.Options{}).Standalone(t.Context(), []fn.GeneratorFile{{Name: "gen.yaml", Content: []byte(gen), Root: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(secrets[0].Field("data").Value.YNode().Content) / 2; got != 100_000 {
+		t.Errorf("%d keys, want 100000", got)
+	}
+	out, err := fn.KustomizeYAML(secrets) // kmsgen build's output
+	if err != nil || !strings.Contains(string(out), "  KEY_099999: ") {
+		t.Errorf("kmsgen build's output (%v) lacks the last key", err)
 	}
 }

@@ -20,6 +20,9 @@ import (
 const (
 	DefaultConcurrency = 8
 	DefaultCallTimeout = 30 * time.Second
+	// DefaultDeadline fits Argo CD, which gives a plugin's whole generate
+	// command 60 s unless its request deadline is raised.
+	DefaultDeadline = 50 * time.Second
 )
 
 // Options tune a Client. The zero value means the defaults.
@@ -28,6 +31,9 @@ type Options struct {
 	Concurrency int
 	// CallTimeout bounds each Decrypt call, retries included.
 	CallTimeout time.Duration
+	// Deadline bounds all the calls of a Client's life together, from New:
+	// the calls of a run.
+	Deadline time.Duration
 	// LoadConfig loads the AWS configuration; config.LoadDefaultConfig
 	// when nil. It is called at most once, and only if there is something
 	// to decrypt.
@@ -44,7 +50,8 @@ type Result struct {
 
 // Client decrypts batches of Requests. It is safe for concurrent use.
 type Client struct {
-	opts Options
+	opts     Options
+	deadline time.Time
 
 	configOnce sync.Once
 	cfg        aws.Config
@@ -73,7 +80,10 @@ func New(opts Options) *Client {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
-	c := &Client{opts: opts, clients: map[clientKey]*clientEntry{}}
+	if opts.Deadline <= 0 {
+		opts.Deadline = DefaultDeadline
+	}
+	c := &Client{opts: opts, deadline: time.Now().Add(opts.Deadline), clients: map[clientKey]*clientEntry{}}
 	if c.opts.LoadConfig == nil {
 		c.opts.LoadConfig = func(ctx context.Context) (aws.Config, error) {
 			return config.LoadDefaultConfig(ctx, config.WithLogger(&c.sdkLog))
@@ -97,7 +107,7 @@ func (l *sdkLogger) Logf(logging.Classification, string, ...any) { l.n.Add(1) }
 // DecryptAll decrypts every request and returns the results in request
 // order. Identical requests are decrypted once and share a result.
 func (d *Client) DecryptAll(ctx context.Context, reqs []Request) []Result {
-	return d.forEachDistinct(reqs, func(r Request) Result {
+	return d.forEachDistinct(ctx, reqs, func(ctx context.Context, r Request) Result {
 		plaintext, err := d.decryptOne(ctx, r)
 		return Result{Plaintext: plaintext, Err: err}
 	})
@@ -105,26 +115,63 @@ func (d *Client) DecryptAll(ctx context.Context, reqs []Request) []Result {
 
 // forEachDistinct calls do once per distinct request, at most
 // Options.Concurrency at a time, and gives every request the result of its
-// group, in request order.
-func (d *Client) forEachDistinct(reqs []Request, do func(Request) Result) []Result {
+// group, in request order. The calls end at the Client's deadline: those
+// still waiting then fail with one error that says how many they were.
+func (d *Client) forEachDistinct(ctx context.Context, reqs []Request, do func(context.Context, Request) Result) []Result {
+	runCtx, cancel := context.WithDeadline(ctx, d.deadline)
+	defer cancel()
 	results := make([]Result, len(reqs))
 	groups := groupIdentical(reqs)
+	late := make([]bool, len(groups))
 	sem := make(chan struct{}, d.opts.Concurrency)
 	var wg sync.WaitGroup
-	for _, g := range groups {
+	for k, g := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r := do(reqs[g[0]])
+			var r Result
+			select {
+			case sem <- struct{}{}:
+				r = do(runCtx, reqs[g[0]])
+				<-sem
+			case <-runCtx.Done():
+				r = Result{Err: classify(runCtx.Err(), where{}, d.opts.CallTimeout)}
+			}
+			if r.Err != nil && ctx.Err() == nil && runCtx.Err() == context.DeadlineExceeded {
+				late[k] = true
+			}
 			for _, i := range g {
 				results[i] = r
 			}
 		}()
 	}
 	wg.Wait()
+	d.failLate(results, groups, late)
 	return results
+}
+
+// failLate gives the groups still waiting at the deadline one error, which
+// counts them.
+func (d *Client) failLate(results []Result, groups [][]int, late []bool) {
+	n := 0
+	for _, l := range late {
+		if l {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	err := &Error{Code: CodeDeadline, Err: context.DeadlineExceeded,
+		What: fmt.Sprintf("kmsgen's deadline for the whole run (%s) passed with %d of %d distinct ciphertexts still waiting for KMS", d.opts.Deadline, n, len(groups)),
+		Hint: "check the network path to KMS, or raise KMSGEN_DEADLINE (under Argo CD, keep it below the repo server's request deadline, 60 s by default)"}
+	for k, g := range groups {
+		if late[k] {
+			for _, i := range g {
+				results[i] = Result{Err: err}
+			}
+		}
+	}
 }
 
 // groupIdentical returns the indices of reqs grouped by identical request,

@@ -11,10 +11,12 @@ import (
 const (
 	EnvConcurrency = "KMSGEN_CONCURRENCY" // calls in flight, default DefaultConcurrency
 	EnvTimeout     = "KMSGEN_TIMEOUT"     // per call, retries included, default DefaultCallTimeout
+	EnvDeadline    = "KMSGEN_DEADLINE"    // all calls of a run together, default DefaultDeadline
 )
 
-// OptionsFromEnv reads EnvConcurrency (a whole number of at least 1) and
-// EnvTimeout (a positive Go duration such as 30s or 2m) through getenv.
+// OptionsFromEnv reads EnvConcurrency (a whole number of at least 1),
+// EnvTimeout and EnvDeadline (positive Go durations such as 30s or 2m)
+// through getenv.
 // Unset or empty variables leave the defaults; a bad value is an error
 // naming the variable and the form it wants.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
@@ -26,12 +28,19 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 		opts.Concurrency = n
 	}
-	if v := getenv(EnvTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return opts, fmt.Errorf("%s=%q: want a positive duration such as 30s or 2m", EnvTimeout, v)
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{EnvTimeout, &opts.CallTimeout}, {EnvDeadline, &opts.Deadline}} {
+		v := getenv(d.name)
+		if v == "" {
+			continue
 		}
-		opts.CallTimeout = d
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			return opts, fmt.Errorf("%s=%q: want a positive duration such as 30s or 2m", d.name, v)
+		}
+		*d.to = parsed
 	}
 	return opts, nil
 }

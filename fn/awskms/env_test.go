@@ -32,6 +32,8 @@ func TestOptionsFromEnv(t *testing.T) {
 		{name: "timeout zero", env: map[string]string{awskms.EnvTimeout: "0s"}, wantErr: `KMSGEN_TIMEOUT="0s"`},
 		{name: "timeout negative", env: map[string]string{awskms.EnvTimeout: "-1s"}, wantErr: `KMSGEN_TIMEOUT="-1s"`},
 		{name: "timeout not a duration", env: map[string]string{awskms.EnvTimeout: "soon"}, wantErr: `KMSGEN_TIMEOUT="soon"`},
+		{name: "deadline", env: map[string]string{awskms.EnvDeadline: "55s"}, want: awskms.Options{Deadline: 55 * time.Second}},
+		{name: "deadline not a duration", env: map[string]string{awskms.EnvDeadline: "1"}, wantErr: `KMSGEN_DEADLINE="1": want a positive duration such as 30s or 2m`},
 		{name: "valid concurrency, invalid timeout", env: map[string]string{awskms.EnvConcurrency: "2", awskms.EnvTimeout: "x"}, wantErr: `KMSGEN_TIMEOUT="x"`},
 	}
 	for _, tc := range tests {
@@ -53,7 +55,7 @@ func TestOptionsFromEnv(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("options (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{awskms.EnvConcurrency, awskms.EnvTimeout}, asked); diff != "" {
+			if diff := cmp.Diff([]string{awskms.EnvConcurrency, awskms.EnvTimeout, awskms.EnvDeadline}, asked); diff != "" {
 				t.Errorf("variables read (-want +got):\n%s", diff)
 			}
 		})

@@ -19,6 +19,7 @@ const (
 	CodeTimeout       = "Timeout"
 	CodeKeyMismatch   = "KeyMismatch"
 	CodeMalformed     = "MalformedResponse"
+	CodeDeadline      = "Deadline"
 	CodeOther         = "Other"
 )
 

@@ -136,7 +136,7 @@ func (d *Client) CanDecrypt(ctx context.Context, t Target, blob []byte) error {
 // (CanDecrypt), with DecryptAll's de-duplication and concurrency bound, and
 // returns the answers in request order: nil means allowed.
 func (d *Client) CanDecryptAll(ctx context.Context, reqs []Request) []error {
-	results := d.forEachDistinct(reqs, func(r Request) Result {
+	results := d.forEachDistinct(ctx, reqs, func(ctx context.Context, r Request) Result {
 		return Result{Err: d.CanDecrypt(ctx, r.Target, r.Blob)}
 	})
 	errs := make([]error, len(results))

@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"kmsgen.dev/kmsgen/fn"
 )
@@ -45,7 +42,7 @@ Paths in a generator are relative to its file's directory.`,
 			if err != nil {
 				return err
 			}
-			out, err := asKustomizeYAML(secrets)
+			out, err := fn.KustomizeYAML(secrets)
 			if err != nil {
 				return err
 			}
@@ -53,26 +50,4 @@ Paths in a generator are relative to its file's directory.`,
 			return err
 		},
 	}
-}
-
-// asKustomizeYAML writes resources exactly as `kustomize build` does (JSON
-// to YAML, so fields sorted, documents separated by ---), so that the output
-// of kmsgen build equals kustomize's for the same generators.
-func asKustomizeYAML(nodes []*yaml.RNode) ([]byte, error) {
-	var buf bytes.Buffer
-	for i, rn := range nodes {
-		j, err := rn.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		y, err := sigsyaml.JSONToYAML(j)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(y)
-	}
-	return buf.Bytes(), nil
 }
