@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // LoadRestrictor says which files a generator may read, with the values of
@@ -91,11 +94,21 @@ func (f *Files) Read(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := f.root.ReadFile(rel)
+	// regular files only (a FIFO would block, a device never end), of
+	// at most limits.Ciphertext, checked before and after opening
+	info, err := f.root.Stat(rel)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ciphertext: %w (%s)", err, f.rule())
 	}
-	return data, nil
+	if err := limits.Check(info, "the ciphertext file", limits.Ciphertext); err != nil {
+		return nil, err
+	}
+	file, err := f.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ciphertext: %w (%s)", err, f.rule())
+	}
+	defer file.Close()
+	return limits.ReadOpen(file, "the ciphertext file", limits.Ciphertext)
 }
 
 // Resolve returns the real path of the file at p (symbolic links

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/fn/limits"
 	"kmsgen.dev/kmsgen/fn/secret"
 )
 
@@ -33,6 +36,31 @@ type Processor struct {
 }
 
 var _ framework.ResourceListProcessor = (*Processor)(nil)
+
+// Run is the function as a process runs it: the ResourceList from stdin (at
+// most limits.YAML), the result to stdout; the run is cancelled when the
+// host dies (stdout, a pipe, loses its reader). After a success, warnings also
+// go to stderr, one line each, since kustomize prints no results of a
+// function that succeeds; a failure's error holds the SDK's warning count
+// (Generator.NoteSDKWarnings), for the caller's one line.
+func (p *Processor) Run(stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := whileReadBy(p.Context, stdout)
+	defer stop()
+	run := *p
+	run.Context = ctx
+	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		err := run.Process(rl)
+		for _, r := range rl.Results {
+			if err == nil && r.Severity == framework.Warning {
+				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", OneLine(errors.New(r.Message)))
+			}
+		}
+		return err
+	})
+	in := &limits.Reader{R: stdin, Limit: limits.YAML, What: "the ResourceList on stdin"}
+	err := framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: in, Writer: stdout, KeepReaderAnnotations: true})
+	return p.Generator.NoteSDKWarnings(err)
+}
 
 // Process implements framework.ResourceListProcessor for kustomize and for
 // kpt, telling them apart by their input. On failure it adds an error

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/limits"
 	"kmsgen.dev/kmsgen/fn/secret"
 )
 
@@ -72,14 +73,14 @@ func (g *Generator) Standalone(ctx context.Context, files []GeneratorFile) ([]*y
 // are relative to the file's directory (the working directory for stdin).
 func ReadGeneratorFile(path string, stdin io.Reader) (GeneratorFile, error) {
 	if path == "-" {
-		content, err := io.ReadAll(stdin)
+		content, err := limits.ReadAll(stdin, limits.YAML, "stdin")
 		if err != nil {
 			return GeneratorFile{}, fmt.Errorf("reading stdin: %w", err)
 		}
 		dir, err := os.Getwd()
 		return GeneratorFile{Name: "(stdin)", Content: content, Root: dir}, err
 	}
-	content, err := os.ReadFile(path)
+	content, err := limits.ReadFile(path, limits.YAML)
 	if err != nil {
 		return GeneratorFile{}, err
 	}

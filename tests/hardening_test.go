@@ -98,3 +98,28 @@ func TestSignalsDuringDecryption(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanedKmsgenStops: when kustomize dies while kmsgen waits for KMS,
+// kmsgen notices that nobody reads its stdout any more and stops at once,
+// rather than when its call times out.
+func TestOrphanedKmsgenStops(t *testing.T) {
+	fake, env := repoFake(t)
+	fake.SetFault(func(fakekms.Call) *fakekms.Fault { return &fakekms.Fault{Delay: time.Hour} })
+	dir := t.TempDir()
+	testfiles.Write(t, dir, map[string]string{
+		"kustomization.yaml": "generators: [gen.yaml]\n",
+		"gen.yaml":           execGenerator("app-secrets") + "literals: [A=" + sealed(fake, canary) + "]\n",
+	})
+	cmd := exec.Command("kustomize", "build", "--enable-alpha-plugins", "--enable-exec", ".")
+	cmd.Dir, cmd.Env = dir, env
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "kmsgen's Decrypt in flight", func() bool { return fake.InFlight() == 1 })
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	// The call ends when kmsgen does: its connection closes.
+	waitFor(t, "the orphaned kmsgen to give up its call", func() bool { return fake.InFlight() == 0 })
+}

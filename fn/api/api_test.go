@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -260,5 +261,23 @@ func TestValidateARNs(t *testing.T) {
 	}
 	if err := ValidateRoleARN("arn:aws:iam::111122223333:user/x"); err == nil {
 		t.Error("ValidateRoleARN(user) = nil, want an error")
+	}
+}
+
+// TestDecodeRefusesAliasBombs: a generator whose aliases expand past
+// limits.Generator is refused before it is decoded: one 1 MiB anchor used
+// 5000 times, and nested aliases that double at each level.
+func TestDecodeRefusesAliasBombs(t *testing.T) {
+	wide := head + "kms:\n  encryptionContext:\n    a: &big " + strings.Repeat("x", 1<<20) + "\n" +
+		"literals:\n" + strings.Repeat("- *big\n", 5000)
+	deep := head + "kms:\n  encryptionContext:\n    l0: &l0 [x, x]\n"
+	for i := 1; i < 40; i++ {
+		deep += fmt.Sprintf("    l%d: &l%d [*l%d, *l%d]\n", i, i, i-1, i-1)
+	}
+	for name, text := range map[string]string{"wide": wide, "deep": deep} {
+		_, err := decode(t, text)
+		if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB once its YAML aliases are expanded") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

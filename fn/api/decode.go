@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // Decode reads a KMSSecretGenerator from a YAML node, strictly: a field the
@@ -19,6 +21,9 @@ func Decode(rn *yaml.RNode) (*KMSSecretGenerator, error) {
 	if node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
 		node = node.Content[0]
 	}
+	if expandedSize(node, limits.Generator) > limits.Generator {
+		return nil, fmt.Errorf("the %s is larger than %s once its YAML aliases are expanded: refused before decoding it (an alias bomb?)", Kind, limits.MiB(limits.Generator))
+	}
 	if err := checkShape(node, reflect.TypeOf(KMSSecretGenerator{}), ""); err != nil {
 		return nil, err
 	}
@@ -27,6 +32,29 @@ func Decode(rn *yaml.RNode) (*KMSSecretGenerator, error) {
 		return nil, fmt.Errorf("decoding %s: %w", Kind, err)
 	}
 	return &g, nil
+}
+
+// expandedSize is the size of n with its aliases expanded, as decoding it
+// would make it (a byte per node and its scalars' bytes), counted only up
+// to just past budget: the walk stops there, so an alias bomb costs no more
+// than budget steps.
+func expandedSize(n *yaml.Node, budget int64) int64 {
+	var size int64
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil || size > budget {
+			return
+		}
+		size += 1 + int64(len(n.Value))
+		if n.Kind == yaml.AliasNode {
+			walk(n.Alias)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return size
 }
 
 // FieldError is a field that is unknown or has the wrong shape.

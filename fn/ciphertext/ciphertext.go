@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"kmsgen.dev/kmsgen/fn/envelope"
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // Size limits of a KMS CiphertextBlob. Real ciphertexts of a symmetric key
@@ -108,6 +109,9 @@ func (c Ciphertext) Bytes() []byte {
 // Parse returns the ciphertext held in data. Raw binary is accepted only
 // when allowRaw is set (it is for files; a YAML string holds text only).
 func Parse(data []byte, allowRaw bool) (Ciphertext, error) {
+	if len(data) > limits.Ciphertext {
+		return Ciphertext{}, fmt.Errorf("%w: %d bytes, more than the %s of the largest ciphertext kmsgen reads", ErrTooLong, len(data), limits.MiB(limits.Ciphertext))
+	}
 	if envelope.IsEnvelope(data) {
 		env, err := envelope.Parse(data)
 		if err != nil {

@@ -9,24 +9,41 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/envelope"
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // ErrEmpty means there was nothing to encrypt: KMS cannot encrypt an empty
 // plaintext, and an empty value needs no secret.
 var ErrEmpty = errors.New("nothing to encrypt: the plaintext is empty")
 
+// Read reads a plaintext to encrypt from r (named what in errors), at most
+// limits.Payload bytes.
+func Read(r io.Reader, what string) ([]byte, error) {
+	return limits.ReadAll(r, limits.Payload, what)
+}
+
+// ReadFile reads a plaintext to encrypt from the regular file at path, at
+// most limits.Payload bytes.
+func ReadFile(path string) ([]byte, error) {
+	return limits.ReadFile(path, limits.Payload)
+}
+
 // Text encrypts plaintext under k.KeyID bound to k.EncryptionContext,
 // reaching KMS as a generator with settings k would (region, endpoint,
 // role).
 func Text(ctx context.Context, kms *awskms.Client, k api.KMS, plaintext []byte) ([]byte, error) {
 	t := fn.Target(k)
-	if len(plaintext) == 0 {
+	switch {
+	case len(plaintext) == 0:
 		return nil, ErrEmpty
+	case len(plaintext) > limits.Payload:
+		return nil, limits.Error("the plaintext", limits.Payload)
 	}
 	if len(plaintext) <= awskms.MaxPlaintext {
 		blob, err := kms.Encrypt(ctx, t, plaintext)

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kmsgen.dev/kmsgen/fn/api"
+	"kmsgen.dev/kmsgen/fn/limits"
 	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
@@ -46,7 +47,7 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	content, err := os.ReadFile(path)
+	content, err := limits.ReadFile(path, limits.YAML)
 	if err != nil {
 		return nil, err
 	}

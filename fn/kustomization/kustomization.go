@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // ErrNotFound means the directory holds no kustomization file.
@@ -41,7 +43,11 @@ func GeneratorOptions(dir string) (*types.GeneratorOptions, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	rn, err := yaml.ReadFile(path)
+	content, err := limits.ReadFile(path, limits.YAML)
+	if err != nil {
+		return nil, path, fmt.Errorf("reading %s: %w", path, err)
+	}
+	rn, err := yaml.Parse(string(content))
 	if err != nil {
 		return nil, path, fmt.Errorf("reading %s: %w", path, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/genfile"
 	"kmsgen.dev/kmsgen/fn/kustomization"
+	"kmsgen.dev/kmsgen/fn/limits"
 )
 
 // scanner collects generators while following kustomizations.
@@ -179,7 +180,7 @@ func (s *scanner) loadIfGenerators(path string) (*genfile.File, error) {
 	if f, ok := s.files[path]; ok {
 		return f, nil
 	}
-	content, err := os.ReadFile(path)
+	content, err := limits.ReadFile(path, limits.YAML)
 	if err != nil {
 		return nil, err
 	}

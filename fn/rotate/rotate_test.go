@@ -488,13 +488,13 @@ func TestRefusedBeforeAnyCall(t *testing.T) {
 			files: func(*fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "envs: [missing.env, plain.env]\n", "plain.env": "PASSWORD=" + canary + "\n"}
 			},
-			want: []string{`envs[0] "missing.env": reading the ciphertext: openat missing.env: no such file or directory`, `envs[1] "plain.env": readable text that is not base64`}},
+			want: []string{`envs[0] "missing.env": reading the ciphertext: statat missing.env: no such file or directory`, `envs[1] "plain.env": readable text that is not base64`}},
 		{name: "symlink out of the root",
 			files: func(fake *fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "envs: [link.env]\n"}
 			},
 			link: [2]string{"link.env", "/etc/hostname"},
-			want: []string{`envs[0] "link.env": reading the ciphertext: openat link.env: path escapes from parent`}},
+			want: []string{`envs[0] "link.env": reading the ciphertext: statat link.env: path escapes from parent`}},
 		{name: "inline raw bytes",
 			files: func(*fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "literals: ['A=not base64 at all, " + canary + "']\n"}

@@ -23,11 +23,11 @@ func TestExitCodes(t *testing.T) {
 		{name: "unknown flag", args: []string{"--nope"}, code: ExitUsage, stderrRe: "kmsgen: unknown flag: --nope"},
 		{name: "build without files", args: []string{"build"}, code: ExitUsage, stderrRe: "kmsgen: requires at least 1 arg"},
 		{name: "build of a missing file", args: []string{"build", "/nonexistent/kmsgen.yaml"}, code: ExitFailed,
-			stderrRe: "kmsgen: open /nonexistent/kmsgen.yaml: no such file or directory"},
+			stderrRe: "kmsgen: stat /nonexistent/kmsgen.yaml: no such file or directory"},
 		{name: "function without a ResourceList", args: nil, code: ExitFailed,
 			stderrRe: "kmsgen: no ResourceList with a KMSSecretGenerator on stdin: without arguments kmsgen is a KRM function"},
 		{name: "control characters in a path are escaped", args: []string{"build", "/nonexistent/\x1b[2J\x00\u0085.yaml"}, code: ExitFailed,
-			stderrRe: `kmsgen: open /nonexistent/\x1b[2J\x00 .yaml: `}, // U+0085 is whitespace: one line, one space
+			stderrRe: `kmsgen: stat /nonexistent/\x1b[2J\x00 .yaml: `}, // U+0085 is whitespace: one line, one space
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -205,12 +205,12 @@ func (e *encryptCmd) readPlaintext(cmd *cobra.Command, args []string) ([]byte, e
 	case e.prompt:
 		return promptValue(cmd.ErrOrStderr(), e.literal)
 	case len(args) == 1 && args[0] != "-":
-		return os.ReadFile(args[0])
+		return encrypt.ReadFile(args[0])
 	}
 	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return nil, usageError{errors.New("no plaintext: pipe it in, give FILE, or use --prompt")}
 	}
-	return io.ReadAll(cmd.InOrStdin())
+	return encrypt.Read(cmd.InOrStdin(), "stdin")
 }
 
 // promptValue reads one value from the terminal without echo.

@@ -2,13 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"kmsgen.dev/kmsgen/fn"
 )
@@ -24,15 +19,5 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 		return err
 	}
 	p := &fn.Processor{Context: ctx, Generator: gen, WorkDir: wd, SetupErr: setupErr, Output: os.Getenv(fn.EnvOutput)}
-	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
-		err := p.Process(rl)
-		for _, r := range rl.Results {
-			if err == nil && r.Severity == framework.Warning {
-				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", fn.OneLine(errors.New(r.Message)))
-			}
-		}
-		return err
-	})
-	err = framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: stdin, Writer: stdout, KeepReaderAnnotations: true})
-	return gen.NoteSDKWarnings(err)
+	return p.Run(stdin, stdout, stderr)
 }
