@@ -2,13 +2,16 @@ package rotate
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"kmsgen.dev/kmsgen/fn/genfile"
 	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
-// apply writes every ciphertext file and every generator file at once.
+// apply writes every ciphertext file and every generator file at once,
+// through a journal (atomicfile.Journal), so that a crash at any point
+// leaves either the old files or a journal that a re-run completes.
 func (p *plan) apply() (*Result, error) {
 	res := &Result{To: p.opts}
 	var changes []atomicfile.Change
@@ -49,8 +52,28 @@ func (p *plan) apply() (*Result, error) {
 		}
 		changes = append(changes, change)
 	}
-	if err := atomicfile.Apply(changes); err != nil {
+	if len(changes) == 0 {
+		return res, nil // everything was already on the destination
+	}
+	if err := atomicfile.Journal(commonDir(changes), changes); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// commonDir is the deepest directory holding every changed file: where the
+// journal goes, and where a re-run under any of the paths finds it.
+func commonDir(changes []atomicfile.Change) string {
+	dir := filepath.Dir(changes[0].Path)
+	for _, c := range changes[1:] {
+		for !under(c.Path, dir) {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return dir
+}
+
+func under(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && filepath.IsLocal(rel)
 }

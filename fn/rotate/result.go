@@ -17,6 +17,9 @@ import (
 type Result struct {
 	// To is where the ciphertexts went.
 	To Options
+	// Recovered are the directories of the journals of interrupted runs
+	// that were completed or undone first.
+	Recovered []string
 	// Rotated are the ciphertexts re-encrypted, in generator and source
 	// order; a file shared by several generators is there once.
 	Rotated []Rotated
@@ -60,6 +63,9 @@ type Rotated struct {
 // summary. Nothing in it is secret: paths, fields, key IDs, contexts.
 func (res *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
+	for _, dir := range res.Recovered {
+		fmt.Fprintf(&b, "recovered an interrupted reencrypt from its journal in %s\n", genfile.Display(dir))
+	}
 	files, inline := 0, 0
 	for _, r := range res.Rotated {
 		what := r.Form.String()

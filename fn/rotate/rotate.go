@@ -25,12 +25,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
 	"kmsgen.dev/kmsgen/fn/repo"
+	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
 // Options say where the ciphertexts go.
@@ -57,7 +61,15 @@ type KMS interface {
 // Paths rotates the generators found in paths as repo.Scan finds them:
 // generator files, or directories with every kustomization in them and
 // what those reach (bases, components, inline generators).
+//
+// First it completes (or undoes) a reencrypt a crash interrupted: the
+// journal it left is in a directory holding every file it changed, found
+// at or above each path, or below a directory given.
 func Paths(ctx context.Context, kms KMS, paths []string, opts Options) (*Result, error) {
+	recovered, err := recoverJournals(paths)
+	if err != nil {
+		return nil, err
+	}
 	r, err := repo.Scan(paths)
 	if err != nil {
 		return nil, err
@@ -65,7 +77,64 @@ func Paths(ctx context.Context, kms KMS, paths []string, opts Options) (*Result,
 	if len(r.Generators) == 0 {
 		return nil, fmt.Errorf("%w in %s", ErrNoGenerators, strings.Join(paths, ", "))
 	}
-	return Rotate(ctx, kms, r.Generators, opts)
+	res, err := Rotate(ctx, kms, r.Generators, opts)
+	if res != nil {
+		res.Recovered = recovered
+	}
+	return res, err
+}
+
+// recoverJournals recovers the journals of interrupted runs found at or
+// above each path, and below each directory, and returns their
+// directories.
+func recoverJournals(paths []string) ([]string, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	check := func(dir string) error {
+		if seen[dir] {
+			return nil
+		}
+		seen[dir] = true
+		found, err := atomicfile.Recover(dir)
+		if found {
+			dirs = append(dirs, dir)
+		}
+		return err
+	}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		info, err := os.Stat(abs)
+		if err != nil {
+			return nil, err
+		}
+		start := abs
+		if !info.IsDir() {
+			start = filepath.Dir(abs)
+		}
+		for dir := start; ; dir = filepath.Dir(dir) {
+			if err := check(dir); err != nil {
+				return dirs, err
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+		if info.IsDir() {
+			err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && d.Name() == atomicfile.JournalName {
+					err = check(filepath.Dir(p))
+				}
+				return err
+			})
+			if err != nil {
+				return dirs, err
+			}
+		}
+	}
+	return dirs, nil
 }
 
 // Rotate re-encrypts every ciphertext of gens under opts and rewrites the

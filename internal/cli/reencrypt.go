@@ -10,6 +10,7 @@ import (
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/rotate"
+	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
 type reencryptCmd struct {
@@ -83,6 +84,7 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if err != nil {
 		return err
 	}
+	atomicfile.CrashFromEnv(os.Getenv("KMSGEN_TEST_CRASH_AT")) // tests of crash safety only
 	res, err := rotate.Paths(ctx, gen.KMS, args, rotate.Options{KeyID: to.KeyID, Context: to.EncryptionContext, LoadRestrictor: gen.Restrictor})
 	var rerr *rotate.Error
 	if errors.As(err, &rerr) {
