@@ -105,4 +105,3 @@ func TestJournalRecoversFirst(t *testing.T) {
 		t.Errorf("a broken journal: %v", err)
 	}
 }
-
