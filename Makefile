@@ -14,7 +14,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE ?= localhost/kmsgen:dev
 LDFLAGS := -s -w -X kmsgen.dev/kmsgen/internal/cli.version=$(VERSION)
 
-.PHONY: all build image tools demo test lint clean
+.PHONY: all build image tools demo test fuzz lint clean
 
 all: build
 
@@ -51,6 +51,15 @@ lint:
 test: tools build lint
 	@docker info >/dev/null 2>&1 || echo "NOTE: no Docker engine answers: the container tests will be SKIPPED (they say so with go test -v)"
 	go test -count=1 ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 20s); make test runs their seed corpora
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./fn/envfile:FuzzParse ./fn/ciphertext:FuzzParse ./fn/api:FuzzDecode ./fn/api:FuzzFileSource ./fn:FuzzProcessor
+fuzz: tools
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf bin $(TOOLS_DIR)

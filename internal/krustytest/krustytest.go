@@ -17,28 +17,35 @@ import (
 // would print.
 func Build(t testing.TB, k types.Kustomization, files map[string]string) string {
 	t.Helper()
+	out, err := Run(k, files)
+	if err != nil {
+		t.Fatalf("kustomize: %v", err)
+	}
+	return out
+}
+
+// Run is Build that returns kustomize's error instead of failing: for
+// tests that compare kmsgen's refusals with kustomize's.
+func Run(k types.Kustomization, files map[string]string) (string, error) {
 	fs := filesys.MakeFsInMemory()
 	body, err := yaml.Marshal(k)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if err := fs.WriteFile("/app/kustomization.yaml", body); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for name, content := range files {
 		if err := fs.WriteFile("/app/"+name, []byte(content)); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 	}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/app")
 	if err != nil {
-		t.Fatalf("kustomize: %v", err)
+		return "", err
 	}
 	out, err := m.AsYaml()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
+	return string(out), err
 }
 
 // Reparsed returns what kustomize makes of resource, given as YAML text, as
