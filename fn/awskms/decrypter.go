@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,10 +87,23 @@ func New(opts Options) *Client {
 	c := &Client{opts: opts, deadline: time.Now().Add(opts.Deadline), clients: map[clientKey]*clientEntry{}}
 	if c.opts.LoadConfig == nil {
 		c.opts.LoadConfig = func(ctx context.Context) (aws.Config, error) {
+			stsFollowsEndpoint(os.Getenv, os.Setenv)
 			return config.LoadDefaultConfig(ctx, config.WithLogger(&c.sdkLog))
 		}
 	}
 	return c
+}
+
+// stsFollowsEndpoint points STS at AWS_ENDPOINT_URL when that is set and
+// AWS_ENDPOINT_URL_STS is not: the SDK's credential providers (IRSA web
+// identity, role profiles) honour only the STS-specific variable, so with
+// AWS_ENDPOINT_URL alone they would call the public regional STS endpoint
+// while KMS calls go to the endpoint given: a request leaving the network
+// the user chose.
+func stsFollowsEndpoint(getenv func(string) string, setenv func(string, string) error) {
+	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" && getenv("AWS_ENDPOINT_URL_STS") == "" {
+		setenv("AWS_ENDPOINT_URL_STS", ep)
+	}
 }
 
 // SDKWarnings is how many messages the AWS SDK logged (retries, response
