@@ -2,6 +2,7 @@ package awskms
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Defaults for Options.
@@ -94,15 +96,22 @@ func New(opts Options) *Client {
 	return c
 }
 
-// stsFollowsEndpoint points STS at AWS_ENDPOINT_URL when that is set and
-// AWS_ENDPOINT_URL_STS is not: the SDK's credential providers (IRSA web
-// identity, role profiles) honour only the STS-specific variable, so with
-// AWS_ENDPOINT_URL alone they would call the public regional STS endpoint
-// while KMS calls go to the endpoint given: a request leaving the network
-// the user chose.
+// stsFollowsEndpoint points the credential chain's own services (STS, and
+// SSO with its OIDC token service) at AWS_ENDPOINT_URL when that is set and
+// their own variables are not: the SDK's credential providers (IRSA web
+// identity, role profiles, SSO) honour only the service-specific variables,
+// so with AWS_ENDPOINT_URL alone they would call the public regional
+// endpoints while KMS calls go to the endpoint given: requests leaving the
+// network the user chose.
 func stsFollowsEndpoint(getenv func(string) string, setenv func(string, string) error) {
-	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" && getenv("AWS_ENDPOINT_URL_STS") == "" {
-		setenv("AWS_ENDPOINT_URL_STS", ep)
+	ep := getenv("AWS_ENDPOINT_URL")
+	if ep == "" {
+		return
+	}
+	for _, name := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"} {
+		if getenv(name) == "" {
+			setenv(name, ep)
+		}
 	}
 }
 
@@ -330,6 +339,12 @@ func (d *Client) newClient(cfg aws.Config, region, endpoint, role string) *kms.C
 }
 
 func credentialsError(err error, role string) *Error {
+	var sendErr *smithyhttp.RequestSendError
+	if errors.As(err, &sendErr) {
+		return &Error{Code: CodeNoCredentials, Err: err,
+			What: fmt.Sprintf("the credential source could not be reached: %v", errors.Unwrap(sendErr)),
+			Hint: "credentials are configured, but their service (STS for IRSA and role profiles, the SSO portal, the container credentials endpoint, instance metadata) did not answer: check the network path, and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SSO (kmsgen points them at AWS_ENDPOINT_URL when that alone is set)"}
+	}
 	if role != "" {
 		return &Error{Code: CodeNoCredentials, Err: err,
 			What: fmt.Sprintf("could not assume role %s: %v", role, err),

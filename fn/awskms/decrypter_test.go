@@ -341,3 +341,22 @@ func TestConfigLoadedOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("clients = %d, want 2 (one per region)", n)
 	}
 }
+
+// TestCredentialSourceUnreachable: configured credentials whose service
+// does not answer (here a container credentials endpoint on a closed
+// port) are reported as unreachable, not as missing.
+func TestCredentialSourceUnreachable(t *testing.T) {
+	fake, _ := setup(t)
+	awstest.Clear(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() + "/creds"
+	l.Close()
+	t.Setenv("AWS_REGION", fakekms.Region)
+	t.Setenv("AWS_ENDPOINT_URL_KMS", fake.URL)
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", closed)
+	_, err = decryptOne(t, New(Options{}), Request{Blob: fake.Encrypt(keyA, nil, []byte(canary))})
+	assertError(t, err, CodeNoCredentials, "the credential source could not be reached", "AWS_ENDPOINT_URL_STS")
+}
