@@ -2,8 +2,8 @@ package awskms
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
