@@ -7,7 +7,7 @@
 # Without a registry, `make image` builds the same root filesystem (see
 # hack/rootfs.sh) with `docker import`.
 
-ARG GO_IMAGE=golang:1.26
+ARG GO_IMAGE=golang:1.27.3
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
