@@ -148,3 +148,25 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestKustomizeGetsOnlyTheSecret: under kustomize the output holds the
+// Secret and nothing else. An echoed generator would be a resource
+// kustomize does not know, for which it parses its OpenAPI schema, once
+// per build (about 100 ms).
+func TestKustomizeGetsOnlyTheSecret(t *testing.T) {
+	fake := newFake(t)
+	ct := base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte("v")))
+	out, err := execute(t, &fn.Processor{Context: t.Context(), Generator: newGenerator(awskms.Options{}), WorkDir: t.TempDir()},
+		"apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: s}\nliterals: [A="+ct+"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items := parseOutput(t, out)
+	var kinds []string
+	for _, it := range items {
+		kinds = append(kinds, it.GetKind())
+	}
+	if diff := cmp.Diff([]string{"Secret"}, kinds); diff != "" {
+		t.Errorf("output items (-want +got):\n%s", diff)
+	}
+}

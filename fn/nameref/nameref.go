@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/filters/fieldspec"
 	"sigs.k8s.io/kustomize/api/types"
@@ -20,14 +21,16 @@ import (
 //go:embed secret-references.yaml
 var secretReferencesYAML []byte
 
-// secretReferences are the fields that refer to a Secret by name.
-var secretReferences = func() []types.FieldSpec {
+// secretReferences are the fields that refer to a Secret by name, parsed
+// on first use: only kpt needs them, and parsing them at every start would
+// cost every kustomize build.
+var secretReferences = sync.OnceValue(func() []types.FieldSpec {
 	var specs []types.FieldSpec
 	if err := yaml.Unmarshal(secretReferencesYAML, &specs); err != nil {
 		panic(fmt.Sprintf("nameref: secret-references.yaml: %v", err))
 	}
 	return specs
-}()
+})
 
 // clusterScoped are the referrer kinds without a namespace: like kustomize,
 // they may refer to a Secret in any namespace.
@@ -57,7 +60,7 @@ func RenameSecret(items []*yaml.RNode, namespace string, from []string, to strin
 		if !clusterScoped[item.GetKind()] && effectiveNamespace(item.GetNamespace()) != effectiveNamespace(namespace) {
 			continue
 		}
-		for _, spec := range secretReferences {
+		for _, spec := range secretReferences() {
 			if _, err := (fieldspec.Filter{FieldSpec: spec, SetValue: setValue}).Filter(item); err != nil {
 				return fmt.Errorf("rewriting references to Secret %q in %s %s: %w", to, item.GetKind(), item.GetName(), err)
 			}

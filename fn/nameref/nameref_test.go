@@ -150,10 +150,10 @@ func TestRenameSecretFromSeveralNames(t *testing.T) {
 }
 
 func TestSecretReferencesParsed(t *testing.T) {
-	if len(secretReferences) != 70 {
-		t.Errorf("%d field specs, want the 70 of kustomize's list", len(secretReferences))
+	if len(secretReferences()) != 70 {
+		t.Errorf("%d field specs, want the 70 of kustomize's list", len(secretReferences()))
 	}
-	for _, s := range secretReferences {
+	for _, s := range secretReferences() {
 		if s.Kind == "" || s.Path == "" {
 			t.Errorf("incomplete field spec %+v", s)
 		}
