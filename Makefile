@@ -12,6 +12,8 @@ export PATH := $(CURDIR)/bin:$(TOOLS_BIN):$(PATH)
 # reachable vulnerabilities), which the go command fetches through the module
 # proxy. Every shell that runs go needs it: export GOTOOLCHAIN=go1.27.3.
 export GOTOOLCHAIN := go1.27.3
+# sops, for the benchmarks only (make bench compares kmsgen with sops -d).
+SOPS_VERSION := v3.13.3
 # govulncheck and the vulnerability database, built from the golang.org/x/vulndb
 # module (the online database is not reachable from every build host).
 GOVULNCHECK_VERSION := v1.9.0
@@ -22,7 +24,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE ?= localhost/kmsgen:dev
 LDFLAGS := -s -w -X kmsgen.dev/kmsgen/internal/cli.version=$(VERSION)
 
-.PHONY: all build image tools demo test fuzz vulncheck lint clean
+.PHONY: all build image tools demo test fuzz vulncheck bench lint clean
 
 all: build
 
@@ -59,6 +61,16 @@ lint:
 test: tools build lint
 	@docker info >/dev/null 2>&1 || echo "NOTE: no Docker engine answers: the container tests will be SKIPPED (they say so with go test -v)"
 	go test -count=1 ./...
+
+## bench: paired, interleaved timings of kmsgen against kustomize's builtin generator and sops (see BENCHMARKS.md); BENCH_RUNS runs per side
+BENCH_RUNS ?= 7
+bench: tools $(TOOLS_DIR)/sops-$(SOPS_VERSION).stamp
+	go run ./bench -runs $(BENCH_RUNS)
+	go test -run '^$$' -bench . ./fn/...
+
+$(TOOLS_DIR)/sops-$(SOPS_VERSION).stamp:
+	GOBIN=$(TOOLS_BIN) go install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
+	@touch $@
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s); make test runs their seed corpora
 FUZZTIME ?= 20s
