@@ -74,7 +74,7 @@ $(TOOLS_DIR)/sops-$(SOPS_VERSION).stamp:
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s); make test runs their seed corpora
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./fn/envfile:FuzzParse ./fn/ciphertext:FuzzParse ./fn/api:FuzzDecode ./fn/api:FuzzFileSource ./fn:FuzzProcessor
+FUZZ_TARGETS := ./fn/envfile:FuzzParse ./fn/ciphertext:FuzzParse ./fn/api:FuzzDecode ./fn/api:FuzzFileSource ./fn:FuzzProcessor ./internal/tlsroots:FuzzSubjectOf
 fuzz: tools
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \

@@ -7,9 +7,11 @@
 // under the real kustomize (exec mode) against kustomize's builtin
 // secretGenerator on the same plaintext, or against sops. KMS is local-kms
 // behind a proxy in this program that adds a chosen latency, counts calls
-// and connections, and serves https with a test CA that the client trusts
-// the way production trusts AWS's: added to a copy of the full system
-// certificate directory (SSL_CERT_DIR), not as the only root.
+// and connections, and serves https at localhost with a test CA that the
+// client trusts the way production trusts AWS's roots: added to copies of
+// the full system bundle file and certificate directory (SSL_CERT_FILE,
+// SSL_CERT_DIR), as update-ca-certificates adds a local CA, never as the
+// only root.
 //
 //	go run ./bench [-runs 7] [-only name]
 package main
@@ -78,8 +80,8 @@ func serveOnly() error {
 		return err
 	}
 	defer e.close()
-	fmt.Printf("KMSGEN_BENCH_HTTP=%s\nKMSGEN_BENCH_HTTPS=%s\nSSL_CERT_DIR=%s\nKMSGEN=%s\nKEY=%s\nLOCAL_KMS=%s\n",
-		e.http.URL, e.https.URL, e.certDir, e.kmsgen, e.keyARN, e.kms.URL)
+	fmt.Printf("KMSGEN_BENCH_HTTP=%s\nKMSGEN_BENCH_HTTPS=%s\nSSL_CERT_FILE=%s\nSSL_CERT_DIR=%s\nKMSGEN=%s\nKEY=%s\nLOCAL_KMS=%s\n",
+		e.http.URL, e.https.URL, e.certFile, e.certDir, e.kmsgen, e.keyARN, e.kms.URL)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig

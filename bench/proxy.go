@@ -62,6 +62,11 @@ func startProxy(target string, ca *testCA) (*proxy, error) {
 		p.srv.Start()
 	}
 	p.URL = p.srv.URL
+	if ca != nil {
+		// by name, as AWS endpoints are reached: localhost is a name the
+		// test CA's certificate holds
+		p.URL = strings.Replace(p.URL, "https://127.0.0.1:", "https://localhost:", 1)
+	}
 	return p, nil
 }
 

@@ -24,6 +24,7 @@ type benchEnv struct {
 	http      *proxy // plain http in front of local-kms
 	https     *proxy // https with the test CA
 	certDir   string // the system certificate directory plus the test CA
+	certFile  string // the system bundle file plus the test CA
 }
 
 func setup(ctx context.Context) (*benchEnv, error) {
@@ -60,6 +61,9 @@ func setup(ctx context.Context) (*benchEnv, error) {
 	if e.certDir, err = systemCertDirWith(filepath.Join(dir, "certs"), ca.certPEM); err != nil {
 		return fail(err)
 	}
+	if e.certFile, err = systemBundleWith(filepath.Join(dir, "ca-certificates.crt"), ca.certPEM); err != nil {
+		return fail(err)
+	}
 	if e.http, err = startProxy(e.kms.URL, nil); err != nil {
 		return fail(err)
 	}
@@ -94,7 +98,7 @@ func (e *benchEnv) env(p *proxy, extra ...string) []string {
 	env = append(env, "PATH="+filepath.Dir(e.kmsgen)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	env = append(env, awstest.Env(p.URL)...)
 	if p.tls {
-		env = append(env, "SSL_CERT_DIR="+e.certDir)
+		env = append(env, "SSL_CERT_FILE="+e.certFile, "SSL_CERT_DIR="+e.certDir)
 	}
 	return append(env, extra...)
 }

@@ -1,65 +1,44 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"kmsgen.dev/kmsgen/internal/testca"
+
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io/fs"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
 )
 
-// testCA signs the proxy's certificate for 127.0.0.1.
+// testCA signs the proxy's certificate for localhost and 127.0.0.1.
 type testCA struct {
 	certPEM []byte
 	server  tls.Certificate
 }
 
 func newTestCA() (*testCA, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testca.New(testca.Spec{Name: "kmsgen bench CA", CA: true}, nil)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kmsgen bench CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	leaf, err := testca.New(testca.Spec{Name: "localhost"}, &ca)
 	if err != nil {
 		return nil, err
 	}
-	caCert, err := x509.ParseCertificate(caDER)
+	return &testCA{certPEM: ca.PEM(), server: testca.ServerCertificate(leaf)}, nil
+}
+
+// systemBundleWith copies the system's bundle file (what Go reads first,
+// and all that many clients read) to file with the test CA added, as
+// update-ca-certificates adds a local CA to both the bundle and the
+// directory, where AWS's roots are too.
+func systemBundleWith(file string, ca []byte) (string, error) {
+	const system = "/etc/ssl/certs/ca-certificates.crt"
+	data, err := os.ReadFile(system)
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("the system certificate bundle: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	return &testCA{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		server:  tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-	}, nil
+	return file, os.WriteFile(file, append(data, ca...), 0o644)
 }
 
 // systemCertDirWith copies the system's certificate directory

@@ -5,18 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"kmsgen.dev/kmsgen/internal/tlsroots"
 )
 
 // Defaults for Options.
@@ -335,7 +339,32 @@ func (d *Client) newClient(cfg aws.Config, region, endpoint, role string) *kms.C
 			}))
 		}
 	}}
-	return kms.NewFromConfig(cfg, append(opts, d.opts.ClientOptions...)...)
+	opts = append(opts, d.opts.ClientOptions...)
+	return kms.NewFromConfig(cfg, append(opts, fastRoots(region))...)
+}
+
+// fastRoots has the KMS client verify its endpoint's certificate with
+// tlsroots, which parses only the system roots the endpoint's chain can
+// end at instead of all of them (16–29 ms on every kmsgen process's first
+// call over https on Debian and Ubuntu). It runs after every other option,
+// when the endpoint is known and the SDK has set any custom roots
+// (AWS_CA_BUNDLE, ca_bundle), which keep crypto/tls's own verification.
+func fastRoots(region string) func(*kms.Options) {
+	return func(o *kms.Options) {
+		bc, ok := o.HTTPClient.(*awshttp.BuildableClient)
+		if !ok {
+			return
+		}
+		host := "kms." + region + ".amazonaws.com" // some AWS name: what matters is that it is one
+		if o.BaseEndpoint != nil {
+			u, err := url.Parse(*o.BaseEndpoint)
+			if err != nil || u.Scheme != "https" {
+				return
+			}
+			host = u.Hostname()
+		}
+		o.HTTPClient = bc.WithTransportOptions(tlsroots.ForHost(host))
+	}
 }
 
 func credentialsError(err error, role string) *Error {

@@ -2,6 +2,7 @@ package awskms
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 
@@ -16,6 +17,7 @@ const (
 	CodeConfig        = "ConfigError"
 	CodeNoCredentials = "NoCredentials"
 	CodeUnreachable   = "EndpointUnreachable"
+	CodeUntrusted     = "UntrustedCertificate"
 	CodeTimeout       = "Timeout"
 	CodeKeyMismatch   = "KeyMismatch"
 	CodeMalformed     = "MalformedResponse"
@@ -84,6 +86,12 @@ func classify(err error, w where, timeout fmt.Stringer) *Error {
 			Hint: "check the network path to KMS, or raise KMSGEN_TIMEOUT"}
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: CodeTimeout, Err: err, What: "cancelled before KMS answered"}
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return &Error{Code: CodeUntrusted, Err: err,
+			What: fmt.Sprintf("the server at %s presented a certificate kmsgen does not trust: %v", w.endpoint(), certErr.Err),
+			Hint: "if a TLS-intercepting proxy or a private endpoint uses a CA of its own, add that CA to the system's trust store (update-ca-certificates), to SSL_CERT_FILE or SSL_CERT_DIR, or name it in AWS_CA_BUNDLE (which then replaces the system roots for AWS calls); otherwise something between kmsgen and KMS is not what it claims to be"}
 	}
 	var sendErr *smithyhttp.RequestSendError
 	if errors.As(err, &sendErr) {
