@@ -69,7 +69,7 @@ ResourceList on stdin and writes the result to stdout, as kustomize runs it:
 
 Environment: the AWS SDK's usual settings (AWS_PROFILE, AWS_REGION, credentials,
 AWS_ENDPOINT_URL_KMS, AWS_MAX_ATTEMPTS, ...), KMSGEN_CONCURRENCY (Decrypt calls in
-flight, default 8) and KMSGEN_TIMEOUT (per call, default 30s).
+flight, default 32) and KMSGEN_TIMEOUT (per call, default 30s).
 
 Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		Args: func(cmd *cobra.Command, args []string) error {
