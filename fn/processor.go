@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -58,7 +59,11 @@ func (p *Processor) Run(stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	})
 	in := &limits.Reader{R: stdin, Limit: limits.YAML, What: "the ResourceList on stdin"}
-	err := framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: in, Writer: stdout, KeepReaderAnnotations: true})
+	out := bufio.NewWriterSize(stdout, 64<<10) // kyaml writes a line at a time
+	err := framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: in, Writer: out, KeepReaderAnnotations: true})
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("writing the ResourceList to stdout: %w", ferr)
+	}
 	return p.Generator.NoteSDKWarnings(err)
 }
 
