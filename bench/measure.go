@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
-	"syscall"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// timed runs a command in dir with env and returns its wall time and its
-// peak resident set size (bytes); a failure is an error with its stderr.
-func timed(dir string, env []string, stdin []byte, name string, args ...string) (time.Duration, int64, error) {
+// timed runs a command in dir with env and returns its wall time; a
+// failure is an error with its stderr.
+func timed(dir string, env []string, stdin []byte, name string, args ...string) (time.Duration, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env = dir, env
 	if stdin != nil {
@@ -25,13 +27,39 @@ func timed(dir string, env []string, stdin []byte, name string, args ...string) 
 	err := cmd.Run()
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s %v: %v\n%s", name, args, err, stderr.String())
+		return 0, fmt.Errorf("%s %v: %v\n%s", name, args, err, stderr.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	return elapsed, nil
+}
+
+// peakRSS runs a command as timed does and returns its peak resident set
+// size in bytes, as GNU time reports it. Not from the rusage Go's os/exec
+// returns: Go starts children with vfork, and Linux counts the parent's
+// memory, which the child shares until exec, in the child's maximum, so
+// that figure is this program's size whenever it is the larger.
+func peakRSS(dir string, env []string, stdin []byte, name string, args ...string) (int64, error) {
+	gnuTime, err := exec.LookPath("time")
+	if err != nil {
+		return 0, fmt.Errorf("GNU time is not on PATH (Debian: apt-get install time): %w", err)
 	}
-	return elapsed, rss, nil
+	out, err := os.CreateTemp("", "kmsgen-bench-rss-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(out.Name())
+	out.Close()
+	if _, err := timed(dir, env, stdin, gnuTime, append([]string{"-f", "%M", "-o", out.Name(), name}, args...)...); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return 0, err
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("GNU time's output %q: %w", b, err)
+	}
+	return kb << 10, nil
 }
 
 // paired measures a and b interleaved (a b a b …), runs times each after
