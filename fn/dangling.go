@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn/api"
 )
@@ -18,8 +19,8 @@ import (
 // a string equal to the name is not proof of a reference. Fields under
 // metadata, labels and selectors, and "name" fields not under a key that
 // speaks of a secret (a volume's or a container's name), are passed over.
-func danglingReferences(items []*yaml.RNode, gen *api.KMSSecretGenerator, hashed string) []*framework.Result {
-	var out []*framework.Result
+func danglingReferences(items []*yaml.RNode, gen *api.KMSSecretGenerator, hashed string) []*krm.Result {
+	var out []*krm.Result
 	for _, it := range items {
 		if api.IsGenerator(it) || it.GetKind() == "Kptfile" || !sameNamespace(it, gen.Metadata.Namespace) {
 			continue
@@ -29,8 +30,8 @@ func danglingReferences(items []*yaml.RNode, gen *api.KMSSecretGenerator, hashed
 				return
 			}
 			field := strings.Join(path, ".")
-			out = append(out, &framework.Result{
-				Severity: framework.Warning,
+			out = append(out, &krm.Result{
+				Severity: krm.Warning,
 				Message: fmt.Sprintf("%s %s: %s is %q, the name of the Secret of %s %q before its hash suffix; the Secret is now %s, and kmsgen rewrites only the fields kustomize knows as Secret references, so this one points at no Secret: "+
 					"refer to the Secret from a field kmsgen rewrites, or set options.disableNameSuffixHash: true in the generator",
 					it.GetKind(), it.GetName(), field, value, api.Kind, gen.ID(), hashed),
@@ -38,8 +39,8 @@ func danglingReferences(items []*yaml.RNode, gen *api.KMSSecretGenerator, hashed
 					TypeMeta: yaml.TypeMeta{APIVersion: it.GetApiVersion(), Kind: it.GetKind()},
 					NameMeta: yaml.NameMeta{Name: it.GetName(), Namespace: it.GetNamespace()},
 				},
-				Field: &framework.Field{Path: field},
-				File:  &framework.File{Path: itemPath(it)},
+				Field: &krm.Field{Path: field},
+				File:  &krm.File{Path: itemPath(it)},
 			})
 		})
 	}

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -252,7 +253,7 @@ func TestFailuresLeakNothing(t *testing.T) {
 
 			var fields, messages []string
 			for _, r := range results {
-				if r.Severity != framework.Error {
+				if r.Severity != krm.Error {
 					continue
 				}
 				field := ""
@@ -300,11 +301,11 @@ func TestFailuresLeakNothing(t *testing.T) {
 	}
 }
 
-// execute runs p through framework.Execute on resourceList(gen).
-func execute(t *testing.T, p framework.ResourceListProcessor, gen string) (string, error) {
+// execute runs p through krm.Execute on resourceList(gen).
+func execute(t *testing.T, p krm.Processor, gen string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := framework.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(resourceList(gen)), Writer: &out})
+	err := krm.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(resourceList(gen)), Writer: &out})
 	return out.String(), err
 }
 
@@ -331,13 +332,13 @@ func resourceList(gen string) string {
 }
 
 // parseOutput returns the results and the items of an output ResourceList.
-func parseOutput(t *testing.T, out string) ([]framework.Result, []*yaml.RNode) {
+func parseOutput(t *testing.T, out string) ([]krm.Result, []*yaml.RNode) {
 	t.Helper()
 	rl, err := yaml.Parse(out)
 	if err != nil {
 		t.Fatalf("output is not YAML: %v\n%s", err, out)
 	}
-	var results []framework.Result
+	var results []krm.Result
 	if node := rl.Field("results"); node != nil {
 		if err := node.Value.YNode().Decode(&results); err != nil {
 			t.Fatalf("decoding results: %v", err)

@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -33,7 +34,7 @@ func FuzzProcessor(f *testing.F) {
 				return aws.Config{}, errors.New("no KMS in this test")
 			}})}}
 		var out bytes.Buffer
-		err := framework.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(input), Writer: &out})
+		err := krm.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(input), Writer: &out})
 		// kyaml writes results only for input that was a ResourceList
 		if err != nil && strings.Contains(out.String(), "kind: ResourceList") && !strings.Contains(out.String(), "severity: error") {
 			t.Fatalf("failed (%v) without an error result:\n%s", err, out.String())

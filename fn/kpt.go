@@ -6,9 +6,10 @@ import (
 	"path"
 	"path/filepath"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/nameref"
@@ -52,7 +53,7 @@ const FunctionAnnotation = "config.kubernetes.io/function"
 // the plaintext guard applies. Deciding by what kpt happens to send would
 // fail open when kpt sends zero items (kpt fn eval with a selector that
 // matches nothing, or on an empty package).
-func sentByKustomize(rl *framework.ResourceList) bool {
+func sentByKustomize(rl *krm.ResourceList) bool {
 	fc := rl.FunctionConfig
 	if fc == nil || !api.IsGenerator(fc) || fc.GetAnnotations()[FunctionAnnotation] == "" || len(rl.Items) != 1 {
 		return false
@@ -75,7 +76,7 @@ func itemPath(rn *yaml.RNode) string {
 // render. It runs the functionConfig's generator when there is one (a
 // pipeline step's configPath, or eval's --fn-config), else every generator
 // in the package.
-func (p *Processor) processKpt(rl *framework.ResourceList) error {
+func (p *Processor) processKpt(rl *krm.ResourceList) error {
 	nodes := kptGenerators(rl)
 	if len(nodes) == 0 && len(rl.Items) == 0 && rl.FunctionConfig == nil {
 		return fail(rl, Errors{{Err: fmt.Errorf("no ResourceList with a %s on stdin: without arguments kmsgen is a KRM function, which kustomize build --enable-alpha-plugins --enable-exec and kpt run (see kmsgen --help)", api.Kind)}}, nil)
@@ -105,9 +106,9 @@ func (p *Processor) processKpt(rl *framework.ResourceList) error {
 	}
 	pkgs := newKptPackages(rl.Items)
 	items := rl.Items
-	var warnings []*framework.Result
+	var warnings []*krm.Result
 	for i, s := range secrets {
-		var dangling []*framework.Result
+		var dangling []*krm.Result
 		if items, dangling, err = placeSecret(items, pkgs, inputs[i], nodes[i], s); err != nil {
 			return fail(rl, Errors{{File: inputs[i].File, Generator: inputs[i].Generator.ID(), Err: err}}, nil)
 		}
@@ -122,7 +123,7 @@ func (p *Processor) processKpt(rl *framework.ResourceList) error {
 }
 
 // kptGenerators returns the generator items to run.
-func kptGenerators(rl *framework.ResourceList) []*yaml.RNode {
+func kptGenerators(rl *krm.ResourceList) []*yaml.RNode {
 	fc := rl.FunctionConfig
 	var all []*yaml.RNode
 	for _, it := range rl.Items {
@@ -202,7 +203,7 @@ func secretPath(generatorPath, name string) string {
 // package's items at the new name. It returns a warning result for each
 // field of the package that still holds the plain name where kmsgen cannot
 // tell it is a reference (see danglingReferences).
-func placeSecret(items []*yaml.RNode, pkgs kptPackages, in Input, gen *yaml.RNode, s *yaml.RNode) ([]*yaml.RNode, []*framework.Result, error) {
+func placeSecret(items []*yaml.RNode, pkgs kptPackages, in Input, gen *yaml.RNode, s *yaml.RNode) ([]*yaml.RNode, []*krm.Result, error) {
 	g := in.Generator
 	if g.Options == nil || !g.Options.DisableNameSuffixHash {
 		if err := secret.AppendHash(s); err != nil {
@@ -241,7 +242,7 @@ func placeSecret(items []*yaml.RNode, pkgs kptPackages, in Input, gen *yaml.RNod
 	if err := nameref.RenameSecret(pkgItems, g.Metadata.Namespace, oldNames, s.GetName()); err != nil {
 		return nil, nil, err
 	}
-	var warnings []*framework.Result
+	var warnings []*krm.Result
 	if s.GetName() != g.Metadata.Name {
 		warnings = danglingReferences(pkgItems, g, s.GetName())
 	}

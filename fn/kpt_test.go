@@ -8,9 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -89,7 +90,7 @@ func (k *kptPackage) run(input, output, workDir string) (string, error) {
 	k.t.Helper()
 	p := &fn.Processor{Context: k.t.Context(), Generator: newGenerator(awskms.Options{}), WorkDir: workDir, Output: output}
 	var out bytes.Buffer
-	err := framework.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(input), Writer: &out, KeepReaderAnnotations: true})
+	err := krm.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(input), Writer: &out, KeepReaderAnnotations: true})
 	return out.String(), err
 }
 

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/kustomization"
@@ -36,7 +37,7 @@ type Processor struct {
 	Output string
 }
 
-var _ framework.ResourceListProcessor = (*Processor)(nil)
+var _ krm.Processor = (*Processor)(nil)
 
 // Run is the function as a process runs it: the ResourceList from stdin (at
 // most limits.YAML), the result to stdout; the run is cancelled when the
@@ -49,10 +50,10 @@ func (p *Processor) Run(stdin io.Reader, stdout, stderr io.Writer) error {
 	defer stop()
 	run := *p
 	run.Context = ctx
-	withWarnings := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+	withWarnings := krm.ProcessorFunc(func(rl *krm.ResourceList) error {
 		err := run.Process(rl)
 		for _, r := range rl.Results {
-			if err == nil && r.Severity == framework.Warning {
+			if err == nil && r.Severity == krm.Warning {
 				fmt.Fprintf(stderr, "kmsgen: warning: %s\n", OneLine(errors.New(r.Message)))
 			}
 		}
@@ -60,18 +61,18 @@ func (p *Processor) Run(stdin io.Reader, stdout, stderr io.Writer) error {
 	})
 	in := &limits.Reader{R: stdin, Limit: limits.YAML, What: "the ResourceList on stdin"}
 	out := bufio.NewWriterSize(stdout, 64<<10) // kyaml writes a line at a time
-	err := framework.Execute(withWarnings, &kio.ByteReadWriter{Reader: in, Writer: out, KeepReaderAnnotations: true})
+	err := krm.Execute(withWarnings, &kio.ByteReadWriter{Reader: in, Writer: out, KeepReaderAnnotations: true})
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("writing the ResourceList to stdout: %w", ferr)
 	}
 	return p.Generator.NoteSDKWarnings(err)
 }
 
-// Process implements framework.ResourceListProcessor for kustomize and for
+// Process implements krm.Processor for kustomize and for
 // kpt, telling them apart by their input. On failure it adds an error
 // result per failure, leaves no generated Secret in the items and returns
 // the error.
-func (p *Processor) Process(rl *framework.ResourceList) error {
+func (p *Processor) Process(rl *krm.ResourceList) error {
 	if !sentByKustomize(rl) {
 		return p.processKpt(rl)
 	}
@@ -79,7 +80,7 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 }
 
 // processKustomize is the function as a kustomize generator.
-func (p *Processor) processKustomize(rl *framework.ResourceList) error {
+func (p *Processor) processKustomize(rl *krm.ResourceList) error {
 	in, err := NewInput(rl.FunctionConfig, p.WorkDir, "")
 	gen := in.Generator
 	if err != nil {
@@ -91,8 +92,8 @@ func (p *Processor) processKustomize(rl *framework.ResourceList) error {
 	global, _, err := kustomization.GeneratorOptions(p.WorkDir)
 	switch {
 	case errors.Is(err, kustomization.ErrNotFound):
-		rl.Results = append(rl.Results, &framework.Result{
-			Severity:    framework.Warning,
+		rl.Results = append(rl.Results, &krm.Result{
+			Severity:    krm.Warning,
 			ResourceRef: ref(gen),
 			Message: fmt.Sprintf("the kustomization's generatorOptions were not applied: %v. "+
 				"kustomize runs exec functions in the kustomization root; a container function sees it only if it is mounted there", err),
@@ -116,18 +117,18 @@ func (p *Processor) processKustomize(rl *framework.ResourceList) error {
 
 // fail records errs as error results and leaves the items as they came,
 // but for the generators kustomize echoes.
-func fail(rl *framework.ResourceList, errs Errors, gen *api.KMSSecretGenerator) error {
+func fail(rl *krm.ResourceList, errs Errors, gen *api.KMSSecretGenerator) error {
 	for _, e := range errs {
-		r := &framework.Result{Severity: framework.Error, Message: e.Error(), ResourceRef: ref(gen)}
+		r := &krm.Result{Severity: krm.Error, Message: e.Error(), ResourceRef: ref(gen)}
 		if gen == nil && e.Generator != "" {
 			ns, name := api.SplitID(e.Generator)
 			r.ResourceRef = refTo(ns, name)
 		}
 		if e.Field != "" {
-			r.Field = &framework.Field{Path: e.Field}
+			r.Field = &krm.Field{Path: e.Field}
 		}
 		if e.File != "" {
-			r.File = &framework.File{Path: e.File}
+			r.File = &krm.File{Path: e.File}
 		}
 		rl.Results = append(rl.Results, r)
 	}

@@ -15,12 +15,12 @@ import (
 	"text/template"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/frameworktestutil"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
+	"kmsgen.dev/kmsgen/fn/krm"
 	"kmsgen.dev/kmsgen/internal/fakekms"
 )
 
@@ -66,8 +66,8 @@ func TestProcessorGolden(t *testing.T) {
 	r.renderTree(t, src, filepath.Join(work, "golden"))
 	t.Chdir(work)
 
-	newProcessor := func() framework.ResourceListProcessor {
-		wd, err := os.Getwd() // the checker runs each case in its directory
+	newProcessor := func() krm.Processor {
+		wd, err := os.Getwd() // each case runs in its directory
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,35 +96,36 @@ func TestProcessorGolden(t *testing.T) {
 			t.Errorf("output ResourceList (-expected.yaml +actual):\n%s", diff)
 		}
 	}
-	checker := frameworktestutil.ProcessorResultsChecker{
-		TestDataDirectory:   "golden",
-		Processor:           newProcessor,
-		OutputAssertionFunc: compare,
-		// The checker compares only the error of a failing case; run it again
-		// to compare its output too, which must hold the error results.
-		ErrorAssertionFunc: func(t *testing.T, expected, actual string) {
-			t.Helper()
-			frameworktestutil.RequireEachLineMatches(t, expected, actual)
-			input, err := os.ReadFile(frameworktestutil.DefaultInputFilename)
+	entries, err := os.ReadDir("golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for _, e := range entries {
+		ran = append(ran, e.Name())
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Chdir(filepath.Join(work, "golden", e.Name()))
+			input, err := os.ReadFile("input.yaml")
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := os.ReadFile(frameworktestutil.DefaultOutputFilename)
+			want, err := os.ReadFile("expected.yaml")
 			if err != nil {
-				t.Fatalf("a failing case needs %s too: %v", frameworktestutil.DefaultOutputFilename, err)
+				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if err := framework.Execute(newProcessor(), &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out}); err == nil {
-				t.Fatal("second run succeeded")
-			}
+			err = krm.Execute(newProcessor(), &kio.ByteReadWriter{Reader: bytes.NewReader(input), Writer: &out})
 			compare(t, string(want), out.String())
-		},
-	}
-	checker.Assert(t)
-
-	var ran []string
-	for _, dir := range checker.TestCasesRun() {
-		ran = append(ran, filepath.Base(dir))
+			errorsTxt, readErr := os.ReadFile("errors.txt")
+			switch {
+			case readErr == nil && err == nil:
+				t.Error("succeeded; errors.txt expects a failure")
+			case readErr == nil:
+				frameworktestutil.RequireEachLineMatches(t, string(errorsTxt), err.Error())
+			case err != nil:
+				t.Errorf("failed: %v", err)
+			}
+		})
 	}
 	if diff := cmp.Diff(goldenCases, ran); diff != "" {
 		t.Errorf("golden cases run (-want +got):\n%s", diff)

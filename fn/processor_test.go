@@ -11,8 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"kmsgen.dev/kmsgen/fn/krm"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -110,7 +111,7 @@ func TestProcessorFailsBeforeReading(t *testing.T) {
 				}})}
 			ct := base64.StdEncoding.EncodeToString(fake.Encrypt(keyApp, nil, []byte("t0k3n")))
 			var out bytes.Buffer
-			err := framework.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(tc.input(ct)), Writer: &out})
+			err := krm.Execute(p, &kio.ByteReadWriter{Reader: strings.NewReader(tc.input(ct)), Writer: &out})
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error = %v, want %q", err, tc.want)
 			}
