@@ -1,9 +1,13 @@
 package awskms
 
 import (
+	"strings"
+
 	"fmt"
 	"strconv"
 	"time"
+
+	"kmsgen.dev/kmsgen/internal/tlsroots"
 )
 
 // Environment variables that tune a Client. They reach an exec function
@@ -50,7 +54,19 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 // setting it returns the error together with a Client using the defaults
 // for what could not be read, so that a caller reporting errors later (the
 // KRM function reports them as results) still has a Client.
+//
+// It also starts reading the system's trust roots in the background
+// (tlsroots.Prefetch), so that they are ready by the first handshake with
+// KMS, unless the environment points KMS at a plain http endpoint (an
+// emulator).
 func FromEnv(getenv func(string) string) (*Client, error) {
 	opts, err := OptionsFromEnv(getenv)
+	endpoint := getenv("AWS_ENDPOINT_URL_KMS")
+	if endpoint == "" {
+		endpoint = getenv("AWS_ENDPOINT_URL")
+	}
+	if !strings.HasPrefix(strings.ToLower(endpoint), "http://") {
+		tlsroots.Prefetch()
+	}
 	return New(opts), err
 }

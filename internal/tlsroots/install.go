@@ -24,6 +24,14 @@ var Default = sync.OnceValue(func() *Verifier {
 	return New(bundleFiles)
 })
 
+// Prefetch starts Default reading its bundle in the background, where
+// there is a Default.
+func Prefetch() {
+	if v := Default(); v != nil {
+		v.Prefetch()
+	}
+}
+
 // ForHost returns an http.Transport option that verifies the servers of
 // https://host with Default, where crypto/tls would verify them against the
 // system pool. Apply it after every option that may set the transport's
