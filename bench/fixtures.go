@@ -49,6 +49,13 @@ func generator(name, body string) string {
 		"\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: kmsgen\n" + body + "kms: {keyId: alias/bench}\n"
 }
 
+// resourceList is the ResourceList kustomize sends the function for gen:
+// the generator as the only item and as the functionConfig.
+func resourceList(gen string) string {
+	indented := strings.ReplaceAll(strings.TrimSpace(gen), "\n", "\n  ")
+	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + indented + "\nfunctionConfig:\n  " + indented + "\n"
+}
+
 // tree writes files (path → content) under a new directory of the bench's
 // scratch space and returns it.
 func (e *benchEnv) tree(name string, files map[string]string) (string, error) {

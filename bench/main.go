@@ -13,7 +13,12 @@
 // SSL_CERT_DIR), as update-ca-certificates adds a local CA, never as the
 // only root.
 //
-//	go run ./bench [-runs 7] [-only name]
+// -startup prints a start-up profile instead: the process time of one
+// generator over http and https, and where package initialisation spends
+// it. -kmsgen measures a binary built elsewhere (an older commit, say)
+// instead of building this tree's.
+//
+//	go run ./bench [-runs 7] [-only name] [-startup] [-kmsgen path]
 package main
 
 import (
@@ -31,7 +36,16 @@ func main() {
 	runs := flag.Int("runs", 7, "measurements of each side of a comparison (medians are reported)")
 	only := flag.String("only", "", "run only the targets whose name contains this")
 	serve := flag.Bool("serve", false, "set up, print the environment of the https and http proxies, and wait (for profiling by hand)")
+	startup := flag.Bool("startup", false, "print the start-up profile (GODEBUG=inittrace=1) of one generator instead of the targets")
+	flag.StringVar(&prebuilt, "kmsgen", "", "measure this kmsgen binary instead of building one from this tree")
 	flag.Parse()
+	if *startup {
+		if err := withEnv(func(e *benchEnv) error { return startupProfile(context.Background(), e, *runs) }); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serve {
 		if err := serveOnly(); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -43,6 +57,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// withEnv sets up, calls f and tears down.
+func withEnv(f func(*benchEnv) error) error {
+	e, err := setup(context.Background())
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return f(e)
 }
 
 func run(runs int, only string) error {

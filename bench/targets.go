@@ -265,8 +265,7 @@ func peakMemory(ctx context.Context, e *benchEnv, runs int) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
-	indented := strings.ReplaceAll(strings.TrimSpace(gen), "\n", "\n  ")
-	input := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- " + indented + "\nfunctionConfig:\n  " + indented + "\n"
+	input := resourceList(gen)
 	var rss []int64
 	for range runs {
 		r, err := peakRSS(dir, e.env(e.http), []byte(input), e.kmsgen)
