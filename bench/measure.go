@@ -104,7 +104,10 @@ func printTable(w io.Writer, rows []row) {
 	fmt.Fprintln(tw, "target\tmeasured\tlimit\tresult\tfrom")
 	for _, r := range rows {
 		result := "pass"
-		if !r.pass {
+		switch {
+		case r.target.limit == "reference":
+			result = "—"
+		case !r.pass:
 			result = "FAIL"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.target.name, r.measured, r.target.limit, result, r.detail)

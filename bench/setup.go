@@ -59,6 +59,11 @@ func setup(ctx context.Context) (*benchEnv, error) {
 			return fail(fmt.Errorf("building kmsgen: %v\n%s", err, out))
 		}
 	}
+	trivial := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, "bin", "trivialfn"), "kmsgen.dev/kmsgen/bench/trivialfn")
+	trivial.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := trivial.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("building bench/trivialfn: %v\n%s", err, out))
+	}
 	if e.kustomize, err = exec.LookPath("kustomize"); err != nil {
 		return fail(fmt.Errorf("kustomize is not on PATH: run make bench, which installs it: %w", err))
 	}

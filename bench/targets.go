@@ -22,6 +22,7 @@ var targets = []target{
 	{"one generator, 20-key env file, http", "≤ 1.60× builtin", oneGenerator(false, 1.6)},
 	{"one generator, 20-key env file, https", "≤ 2.00× builtin", oneGenerator(true, 2.0)},
 	{"marginal cost per generator (100), https", "≤ 8 ms", manyGenerators},
+	{"marginal cost per generator (100), trivial Go exec function", "reference", trivialGenerators},
 	{"200 literals, 20 ms latency, https", "≤ 300 ms", literals20ms},
 	{"200 literals, 50 ms latency, vs one call in flight", "≥ 20× faster", literalsSpeedup},
 	{"identical ciphertexts in text, wrapped and raw forms", "1 Decrypt call", identicalForms},
@@ -93,6 +94,39 @@ func manyGenerators(ctx context.Context, e *benchEnv, runs int) (row, error) {
 	per := (a - b) / 100
 	return row{measured: ms(per), pass: per <= 8*time.Millisecond,
 		detail: fmt.Sprintf("100 kmsgen %s, 100 builtin %s", ms(a), ms(b))}, nil
+}
+
+// trivialGenerators times 100 generators of bench/trivialfn, which reads its
+// input and prints a Secret, against 100 builtin ones: what kustomize and a
+// Go process cost per exec generator before the generator does anything.
+func trivialGenerators(ctx context.Context, e *benchEnv, runs int) (row, error) {
+	files := map[string]string{}
+	builtin := map[string]string{}
+	var gens, builtins strings.Builder
+	for i := range 100 {
+		files[fmt.Sprintf("gen%03d.yaml", i)] = fmt.Sprintf("apiVersion: bench.kmsgen.dev/v1\nkind: Trivial\nmetadata:\n  name: t%03d\n"+
+			"  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: trivialfn\n", i)
+		fmt.Fprintf(&gens, "- gen%03d.yaml\n", i)
+		builtin[fmt.Sprintf("env%03d.env", i)] = "A=a\n"
+		fmt.Fprintf(&builtins, "- name: secret-%03d\n  envs: [env%03d.env]\n", i, i)
+	}
+	files["kustomization.yaml"] = "generators:\n" + gens.String()
+	builtin["kustomization.yaml"] = "secretGenerator:\n" + builtins.String()
+	a, err := e.tree("trivial", files)
+	if err != nil {
+		return row{}, err
+	}
+	b, err := e.tree("trivial-builtin", builtin)
+	if err != nil {
+		return row{}, err
+	}
+	env := e.env(e.http)
+	ta, tb, err := paired(runs, e.kustomizeBuild(a, env), e.kustomizeBuild(b, env))
+	if err != nil {
+		return row{}, err
+	}
+	return row{measured: ms((ta - tb) / 100), pass: true,
+		detail: fmt.Sprintf("100 trivial %s, 100 builtin %s", ms(ta), ms(tb))}, nil
 }
 
 // literalsTree is one generator of 200 literals, each its own ciphertext.
