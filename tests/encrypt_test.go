@@ -9,9 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"kmsgen.dev/kmsgen/internal/testfiles"
 )
@@ -206,32 +208,59 @@ func TestEncryptPrompt(t *testing.T) {
 	dir := t.TempDir()
 	testfiles.Write(t, dir, map[string]string{"gen.yaml": execGenerator("prompted") + "kms: {keyId: " + alias + "}\n"})
 
-	cmd := exec.Command("kmsgen", "encrypt", "--prompt", "--generator", "gen.yaml", "--literal", "TOKEN")
-	cmd.Dir, cmd.Env = dir, env
-	tty, err := pty.Start(cmd)
+	// kmsgen's controlling terminal is a pseudo-terminal; the test holds
+	// both ends, so that it can read the terminal's mode as kmsgen left it.
+	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ptmx.Close()
 	defer tty.Close()
+	cmd := exec.Command("kmsgen", "encrypt", "--prompt", "--generator", "gen.yaml", "--literal", "TOKEN")
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	var screen bytes.Buffer
 	waitFor := func(text string) {
 		t.Helper()
 		buf := make([]byte, 256)
 		for !strings.Contains(screen.String(), text) {
-			n, err := tty.Read(buf)
+			n, err := ptmx.Read(buf)
 			screen.Write(buf[:n])
 			if err != nil {
 				t.Fatalf("waiting for %q: %v; the terminal showed %q", text, err, screen.String())
 			}
 		}
 	}
+	echo := func() bool {
+		t.Helper()
+		mode, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mode.Lflag&unix.ECHO != 0
+	}
+	if !echo() {
+		t.Fatal("the terminal's echo is off before kmsgen started")
+	}
 	waitFor("Value of TOKEN (not echoed): ")
-	if _, err := tty.Write([]byte(canary + "-typed\n")); err != nil {
+	// Whatever arrives from the moment the prompt shows (a paste, a
+	// password manager's auto-type) must not be echoed.
+	if echo() {
+		t.Fatal("the prompt showed while the terminal still echoed what is typed")
+	}
+	if _, err := ptmx.Write([]byte(canary + "-typed\n")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("set literal TOKEN in gen.yaml")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("kmsgen: %v; the terminal showed %q", err, screen.String())
+	}
+	if !echo() {
+		t.Error("kmsgen left the terminal's echo off")
 	}
 	assertNoCanary(t, screen.String())
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/encrypt"
+	"kmsgen.dev/kmsgen/internal/prompt"
 )
 
 // kmsFlags are the KMS settings shared by encrypt and reencrypt.
@@ -145,7 +145,7 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 	if settings.KeyID == "" {
 		return usageError{errors.New("no key: give --key-id (or a generator whose kms.keyId is set)")}
 	}
-	plaintext, err := e.readPlaintext(cmd, args)
+	plaintext, err := e.readPlaintext(ctx, cmd, args)
 	if err != nil {
 		return err
 	}
@@ -200,10 +200,10 @@ func (e *encryptCmd) checkFlags(args []string) error {
 }
 
 // readPlaintext reads the terminal (--prompt), FILE or stdin; never argv.
-func (e *encryptCmd) readPlaintext(cmd *cobra.Command, args []string) ([]byte, error) {
+func (e *encryptCmd) readPlaintext(ctx context.Context, cmd *cobra.Command, args []string) ([]byte, error) {
 	switch {
 	case e.prompt:
-		return promptValue(cmd.ErrOrStderr(), e.literal)
+		return promptValue(ctx, e.literal)
 	case len(args) == 1 && args[0] != "-":
 		return encrypt.ReadFile(args[0])
 	}
@@ -213,22 +213,16 @@ func (e *encryptCmd) readPlaintext(cmd *cobra.Command, args []string) ([]byte, e
 	return encrypt.Read(cmd.InOrStdin(), "stdin")
 }
 
-// promptValue reads one value from the terminal without echo.
-func promptValue(w io.Writer, key string) ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("--prompt needs a terminal: %w", err)
-	}
-	defer tty.Close()
+// promptValue reads one value from the terminal, echo off before the
+// prompt shows.
+func promptValue(ctx context.Context, key string) ([]byte, error) {
 	label := "Value"
 	if key != "" {
 		label = "Value of " + key
 	}
-	fmt.Fprintf(tty, "%s (not echoed): ", label)
-	value, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
+	value, err := prompt.Secret(ctx, label)
 	if err != nil {
-		return nil, fmt.Errorf("reading the terminal: %w", err)
+		return nil, fmt.Errorf("--prompt: %w", err)
 	}
 	return value, nil
 }
