@@ -158,7 +158,8 @@ func TestOverlaysExample(t *testing.T) {
 }
 
 // TestReadmeLifecycle runs every sh block of the root README (the life
-// cycle: key, encrypt, build, rotate, check) in an empty directory against
+// cycle: key, encrypt, commit, build, show, rotate, diff, check) in an
+// empty directory against
 // a fresh instance of each emulator.
 func TestReadmeLifecycle(t *testing.T) {
 	script := shellBlocks(t, filepath.Join(repoRoot(t), "README.md"))
@@ -169,8 +170,12 @@ func TestReadmeLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(k.Stop)
-			out := sh(t, t.TempDir(), append(baseEnv(), k.Env()...), script)
+			env := append(baseEnv(), k.Env()...)
+			env = append(env, "GIT_AUTHOR_NAME=kmsgen", "GIT_AUTHOR_EMAIL=kmsgen@example.test", "GIT_COMMITTER_NAME=kmsgen", "GIT_COMMITTER_EMAIL=kmsgen@example.test")
+			out := sh(t, t.TempDir(), env, script)
 			for _, want := range []string{"name: myapp-secrets-", "the same Secret, now under alias/myapp-2027",
+				"secrets.yaml: KMSSecretGenerator \"myapp-secrets\" → Secret myapp-secrets-", "\n  API_KEY\n  API_TOKEN\n  DB_PASSWORD\n  ca-bundle.pem\n",
+				"\n  ~ API_TOKEN\n1 of 1 generators differ from HEAD\n",
 				"ok   secrets.yaml: KMSSecretGenerator \"myapp-secrets\" (4 sources)"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
