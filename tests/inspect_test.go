@@ -35,9 +35,9 @@ func TestShowDiffTextconv(t *testing.T) {
 			env := append(baseEnv(), k.Env()...)
 			repo := t.TempDir()
 			testfiles.Write(t, repo, map[string]string{
-				".gitattributes":               "*.encrypted diff=kmsgen\n",
-				"app/kustomization.yaml":       "generators: [secrets.yaml]\n",
-				"app/app.env.encrypted":        seal("DB_USER=app\nDB_PASSWORD=" + canary + "-1\nOLD=" + canary + "-old\n"),
+				".gitattributes":         "*.encrypted diff=kmsgen\n",
+				"app/kustomization.yaml": "generators: [secrets.yaml]\n",
+				"app/app.env.encrypted":  seal("DB_USER=app\nDB_PASSWORD=" + canary + "-1\nOLD=" + canary + "-old\n"),
 				"app/secrets.yaml": execGenerator("app-secrets") + "envs: [app.env.encrypted]\nliterals: [API_TOKEN=" + seal(canary+"-token") + "]\n" +
 					"kms: {keyId: " + alias + ", encryptionContext: {app: inspect}}\n",
 			})
