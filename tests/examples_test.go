@@ -158,7 +158,7 @@ func TestOverlaysExample(t *testing.T) {
 }
 
 // TestReadmeLifecycle runs every sh block of the root README (the life
-// cycle: key, encrypt, commit, build, show, rotate, diff, check) in an
+// cycle: key, encrypt, commit, build, show, rotate, edit, diff, check) in an
 // empty directory against
 // a fresh instance of each emulator.
 func TestReadmeLifecycle(t *testing.T) {

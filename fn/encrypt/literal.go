@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
@@ -122,3 +123,18 @@ func (l *Literal) Set(ctx context.Context, kms *awskms.Client, plaintext []byte)
 
 // Path is the generator file's path.
 func (l *Literal) Path() string { return l.file.Path }
+
+// Current returns the literal's ciphertext as the generator holds it, and
+// whether it has one.
+func (l *Literal) Current() (string, bool) {
+	gen, err := api.Decode(l.file.Generators()[0])
+	if err != nil {
+		return "", false
+	}
+	for _, entry := range gen.Literals {
+		if key, ct, ok := strings.Cut(entry, "="); ok && key == l.Key {
+			return ct, true
+		}
+	}
+	return "", false
+}

@@ -98,6 +98,6 @@ Exit codes: 0 success, 1 a generator failed, 2 the command line was wrong.`,
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newBuild(ctx), newCheck(ctx), newDiff(ctx), newDiscover(), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newShow(ctx), newTextconv(ctx), newVersion())
+	root.AddCommand(newBuild(ctx), newCheck(ctx), newDiff(ctx), newDiscover(), newEdit(ctx), newEncrypt(ctx), newInstall(), newReencrypt(ctx), newShow(ctx), newTextconv(ctx), newVersion())
 	return root
 }

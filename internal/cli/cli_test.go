@@ -19,7 +19,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{name: "version", args: []string{"version"}, code: ExitOK, stdout: Version() + "\n"},
 		{name: "unknown command", args: []string{"generator.yaml"}, code: ExitUsage,
-			stderrRe: `kmsgen: unknown command "generator.yaml" (commands: build, check, diff, discover, encrypt, `},
+			stderrRe: `kmsgen: unknown command "generator.yaml" (commands: build, check, diff, discover, edit, encrypt, `},
 		{name: "unknown flag", args: []string{"--nope"}, code: ExitUsage, stderrRe: "kmsgen: unknown flag: --nope"},
 		{name: "build without files", args: []string{"build"}, code: ExitUsage, stderrRe: "kmsgen: requires at least 1 arg"},
 		{name: "build of a missing file", args: []string{"build", "/nonexistent/kmsgen.yaml"}, code: ExitFailed,
