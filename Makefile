@@ -18,13 +18,15 @@ SOPS_VERSION := v3.13.3
 # module (the online database is not reachable from every build host).
 GOVULNCHECK_VERSION := v1.9.0
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+# The SBOM generator for releases.
+CYCLONEDX_GOMOD_VERSION := v1.10.0
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # The image the examples and tests use; a registry-less name kpt will not prefix.
 IMAGE ?= localhost/kmsgen:dev
 LDFLAGS := -s -w -X kmsgen.dev/kmsgen/internal/cli.version=$(VERSION)
 
-.PHONY: all build image tools demo test fuzz vulncheck bench lint clean
+.PHONY: all build image images tools demo test fuzz vulncheck bench release release-snapshot lint clean
 
 all: build
 
@@ -32,9 +34,31 @@ all: build
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/kmsgen .
 
-## image: the container image $(IMAGE), from bin/kmsgen (docker import: no base image, no registry)
-image: build
-	hack/image.sh $(IMAGE) $(VERSION)
+## image: the container image $(IMAGE) for linux/$(ARCH) (docker load of an image archive: no base image, no registry)
+ARCH ?= $(shell go env GOARCH)
+image:
+	hack/image.sh $(IMAGE) $(VERSION) $(ARCH)
+
+## images: the image for linux/amd64 and linux/arm64, as $(IMAGE)-amd64 and $(IMAGE)-arm64
+images:
+	hack/image.sh $(IMAGE)-amd64 $(VERSION) amd64
+	hack/image.sh $(IMAGE)-arm64 $(VERSION) arm64
+
+## release-snapshot: every release artefact into dist/ (binaries, images, SBOM, SHA256SUMS), versioned from git describe, then checked
+release-snapshot: $(TOOLS_DIR)/cyclonedx-gomod-$(CYCLONEDX_GOMOD_VERSION).stamp
+	CYCLONEDX_GOMOD=$(TOOLS_BIN)/cyclonedx-gomod hack/release.sh $(VERSION)-snapshot dist
+	hack/verify-release.sh $(VERSION)-snapshot dist
+
+## release: the same from a clean checkout of a tag, versioned with the tag
+release: $(TOOLS_DIR)/cyclonedx-gomod-$(CYCLONEDX_GOMOD_VERSION).stamp
+	@tag=$$(git describe --exact-match --tags 2>/dev/null) || { echo "release: HEAD is not a tag (git tag vX.Y.Z first; make release-snapshot builds without one)" >&2; exit 1; }; \
+	  [ -z "$$(git status --porcelain)" ] || { echo "release: the work tree has changes; release from a clean checkout of $$tag" >&2; exit 1; }; \
+	  CYCLONEDX_GOMOD=$(TOOLS_BIN)/cyclonedx-gomod hack/release.sh $$tag dist && \
+	  hack/verify-release.sh $$tag dist
+
+$(TOOLS_DIR)/cyclonedx-gomod-$(CYCLONEDX_GOMOD_VERSION).stamp:
+	GOBIN=$(TOOLS_BIN) go install github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_GOMOD_VERSION)
+	@touch $@
 
 ## tools: the pinned kustomize and local-kms, into .tools/bin
 tools: $(TOOLS_DIR)/kustomize-$(KUSTOMIZE_VERSION).stamp $(TOOLS_DIR)/local-kms-$(LOCAL_KMS_VERSION).stamp

@@ -1,27 +1,25 @@
 #!/usr/bin/env bash
-# Builds kmsgen's container image from bin/kmsgen without any base image or
-# registry: the root filesystem of hack/rootfs.sh, imported with the same
-# USER, ENTRYPOINT and labels as the Dockerfile's final stage.
+# Builds kmsgen's container image for linux/ARCH into the local Docker
+# engine without any base image or registry: kmsgen cross-compiled for
+# linux/ARCH, put in an image archive by hack/image-archive.sh (the files
+# and config of the Dockerfile's image), and `docker load`ed.
 #
-#   hack/image.sh IMAGE VERSION
+#   hack/image.sh IMAGE VERSION [ARCH]
+#
+# ARCH is amd64 or arm64 (default: the Go toolchain's GOARCH).
 set -euo pipefail
-image=$1 version=$2
+image=$1 version=$2 arch=${3:-$(go env GOARCH)}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$root/hack/rootfs.sh" "$work/rootfs" "$root/bin/kmsgen"
+
+(cd "$root" && GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath \
+  -ldflags "-s -w -X kmsgen.dev/kmsgen/internal/cli.version=$version" -o "$work/kmsgen" .)
+"$root/hack/image-archive.sh" "$work/image.tar.gz" "$image" "$version" "$arch" "$work/kmsgen"
 previous=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-tar --numeric-owner -C "$work/rootfs" -c . | docker import \
-  --change 'USER 65532:65532' \
-  --change 'ENTRYPOINT ["/kmsgen"]' \
-  --change 'WORKDIR /work' \
-  --change 'LABEL org.opencontainers.image.title="kmsgen"' \
-  --change 'LABEL org.opencontainers.image.description="KRM function: Kubernetes Secrets from AWS KMS ciphertexts"' \
-  --change 'LABEL org.opencontainers.image.source="https://kmsgen.dev/kmsgen"' \
-  --change "LABEL org.opencontainers.image.version=\"$version\"" \
-  - "$image" >/dev/null
+docker load --quiet --input "$work/image.tar.gz" >/dev/null
 # The image this one replaces would stay behind untagged: remove it if unused.
 if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$image")" ]; then
   docker rmi "$previous" >/dev/null 2>&1 || true
 fi
-echo "built $image ($version)"
+echo "built $image (linux/$arch, $version)"

@@ -64,6 +64,53 @@ func containerImage(t *testing.T) string {
 	return kmsgenImage
 }
 
+// dockerfileImage is the part of an image's config the Dockerfile's final
+// stage sets.
+type dockerfileImage struct {
+	User       string
+	Entrypoint []string
+	WorkingDir string
+	Labels     map[string]string
+}
+
+// dockerfileConfig reads USER, ENTRYPOINT (exec form), WORKDIR and LABEL
+// from the Dockerfile's last stage, so make image's image (built without
+// docker build) is held to it. Label values keep their ${ARG} references.
+func dockerfileConfig(t *testing.T) dockerfileImage {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	var img dockerfileImage
+	labelRE := regexp.MustCompile(`([\w.-]+)="([^"]*)"`)
+	for _, line := range strings.Split(text, "\n") {
+		instr, args, _ := strings.Cut(strings.TrimSpace(line), " ")
+		args = strings.TrimSpace(args)
+		switch instr {
+		case "FROM":
+			img = dockerfileImage{Labels: map[string]string{}}
+		case "USER":
+			img.User = args
+		case "WORKDIR":
+			img.WorkingDir = args
+		case "ENTRYPOINT":
+			if err := json.Unmarshal([]byte(args), &img.Entrypoint); err != nil {
+				t.Fatalf("Dockerfile: ENTRYPOINT %s: want the exec form: %v", args, err)
+			}
+		case "LABEL":
+			for _, m := range labelRE.FindAllStringSubmatch(args, -1) {
+				img.Labels[m[1]] = m[2]
+			}
+		}
+	}
+	if img.User == "" || len(img.Labels) == 0 {
+		t.Fatalf("Dockerfile: no USER or LABEL in its last stage: %+v", img)
+	}
+	return img
+}
+
 // TestImageContract checks what the hosts rely on: a non-root user, the
 // function as the entrypoint, /work as the working directory, the OCI
 // labels, a writable /tmp, CA certificates for HTTPS to KMS, and no shell.
@@ -96,6 +143,19 @@ func TestImageContract(t *testing.T) {
 		shape{config.User, config.Entrypoint, config.Cmd, config.WorkingDir}); diff != "" {
 		t.Errorf("image config (-want +got):\n%s", diff)
 	}
+	t.Run("same config as the Dockerfile", func(t *testing.T) {
+		want := dockerfileConfig(t)
+		got := dockerfileImage{User: config.User, Entrypoint: config.Entrypoint, WorkingDir: config.WorkingDir, Labels: map[string]string{}}
+		for k, v := range config.Labels {
+			if strings.Contains(want.Labels[k], "${") {
+				v = want.Labels[k] // a build argument: its value is the build's
+			}
+			got.Labels[k] = v
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("make image's config differs from the Dockerfile's final stage (-Dockerfile +make image):\n%s", diff)
+		}
+	})
 	if src := config.Labels["org.opencontainers.image.source"]; !strings.HasPrefix(src, "https://") {
 		t.Errorf("label org.opencontainers.image.source = %q, want an https URL", src)
 	}
