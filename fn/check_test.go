@@ -105,11 +105,18 @@ func TestCheck(t *testing.T) {
 	}
 	// failReal fails any real Decrypt, so that a dry run that decrypts fails.
 	failReal := deny(false)
+	// failAll fails every Decrypt, dry or not, so that an offline check that calls fails.
+	failAll := func(call fakekms.Call) *fakekms.Fault {
+		if call.Operation != "Decrypt" {
+			return nil
+		}
+		return &fakekms.Fault{Code: "AccessDeniedException", Message: "offline"}
+	}
 	tests := []struct {
-		name   string
-		dryRun bool
-		fault  fakekms.FaultFunc
-		body   func(c *failureCase) string
+		name  string
+		mode  fn.CheckMode
+		fault fakekms.FaultFunc
+		body  func(c *failureCase) string
 		// fields are the field paths of the failures, in order; nil means Check passes.
 		fields  []string
 		mention []string
@@ -119,10 +126,10 @@ func TestCheck(t *testing.T) {
 		{name: "env file, literal, file and envelope",
 			body: func(c *failureCase) string { return fourSources(c, "app=a", "kms:\n  encryptionContext: {app: a}\n") },
 			real: 4},
-		{name: "dry run: env file, literal, file and envelope", dryRun: true, fault: failReal,
+		{name: "dry run: env file, literal, file and envelope", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string { return fourSources(c, "app=a", "kms:\n  encryptionContext: {app: a}\n") },
 			dry:  4},
-		{name: "same ciphertext twice is asked once", dryRun: true, fault: failReal,
+		{name: "same ciphertext twice is asked once", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				ct := c.encrypt("", canary)
 				return "literals:\n- A=" + ct + "\n- B=" + ct + "\n"
@@ -136,7 +143,7 @@ func TestCheck(t *testing.T) {
 			mention: []string{`envs[0] "app.env.encrypted": KMS could not decrypt it (InvalidCiphertextException)`,
 				"kms.encryptionContext: app=other"},
 			real: 4},
-		{name: "dry run: wrong encryption context", dryRun: true, fault: failReal,
+		{name: "dry run: wrong encryption context", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				return threeSources(c, "app=a", "kms:\n  encryptionContext: {app: other}\n")
 			},
@@ -155,20 +162,35 @@ func TestCheck(t *testing.T) {
 				return "envs:\n- app.env.encrypted\n"
 			},
 			fields: []string{"envs[0]"}, mention: []string{"was the plaintext committed", "It was not sent to KMS"}},
-		{name: "dry run: plaintext committed", dryRun: true, fault: failReal,
+		{name: "dry run: plaintext committed", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				c.plaintexts = append(c.plaintexts, "DB_PASSWORD="+canary+"\n")
 				c.write("app.env.encrypted", "DB_PASSWORD="+canary+"\n")
 				return "envs:\n- app.env.encrypted\n"
 			},
 			fields: []string{"envs[0]"}, mention: []string{"was the plaintext committed"}},
+		{name: "offline: plaintext committed", mode: fn.CheckOffline, fault: failAll,
+			body: func(c *failureCase) string {
+				c.plaintexts = append(c.plaintexts, "DB_PASSWORD="+canary+"\n")
+				c.write("app.env.encrypted", "DB_PASSWORD="+canary+"\n")
+				return "envs:\n- app.env.encrypted\n"
+			},
+			fields: []string{"envs[0]"}, mention: []string{"was the plaintext committed"}},
+		{name: "offline: a literal that is not a ciphertext", mode: fn.CheckOffline, fault: failAll,
+			body: func(c *failureCase) string {
+				c.plaintexts = append(c.plaintexts, canary+"-not-base64!")
+				return "literals:\n- PASSWORD=" + canary + "-not-base64!\n"
+			},
+			fields: []string{"literals[0]"}, mention: []string{`literals[0] (inline) (key "PASSWORD"): not base64 text`}},
+		{name: "offline decrypts nothing: env file, literal, file and envelope under a wrong context pass", mode: fn.CheckOffline, fault: failAll,
+			body: func(c *failureCase) string { return fourSources(c, "app=a", "kms:\n  encryptionContext: {app: b}\n") }},
 		{name: "invalid key in a decrypted env file",
 			body: func(c *failureCase) string {
 				c.write("app.env.encrypted", c.encrypt("", "A=1\n"+canary+" has spaces=1\n"))
 				return "envs:\n- app.env.encrypted\n"
 			},
 			fields: []string{"envs[0]"}, mention: []string{`envs[0] "app.env.encrypted" line 2: invalid Secret key`}, real: 1},
-		{name: "dry run does not look inside: invalid key in a decrypted env file passes", dryRun: true, fault: failReal,
+		{name: "dry run does not look inside: invalid key in a decrypted env file passes", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				c.write("app.env.encrypted", c.encrypt("", "A=1\n"+canary+" has spaces=1\n"))
 				return "envs:\n- app.env.encrypted\n"
@@ -215,7 +237,7 @@ func TestCheck(t *testing.T) {
 			body:   func(c *failureCase) string { return threeSources(c, "", "kms:\n  keyId: alias/app\n") },
 			fields: allThree, mention: []string{"access denied: kms:Decrypt on key alias/app in region eu-west-1", "AccessDeniedException: not allowed"},
 			real: 3},
-		{name: "dry run: access denied", dryRun: true,
+		{name: "dry run: access denied", mode: fn.CheckDryRun,
 			fault:  deny(true),
 			body:   func(c *failureCase) string { return threeSources(c, "", "kms:\n  keyId: alias/app\n") },
 			fields: allThree, mention: []string{"access denied: kms:Decrypt on key alias/app in region eu-west-1", "AccessDeniedException: not allowed"},
@@ -231,7 +253,7 @@ func TestCheck(t *testing.T) {
 			in, err := input(c, tc.body(c))
 			invalid := err != nil
 			if !invalid {
-				errs := newGenerator(awskms.Options{}).Check(t.Context(), []fn.Input{in}, tc.dryRun)
+				errs := newGenerator(awskms.Options{}).Check(t.Context(), []fn.Input{in}, tc.mode)
 				if len(errs) != 1 {
 					t.Fatalf("Check returned %d errors for 1 input", len(errs))
 				}
@@ -264,7 +286,7 @@ func TestCheck(t *testing.T) {
 			if real, dry := log.counts(); real != tc.real || dry != tc.dry {
 				t.Errorf("Decrypt calls: %d real, %d dry run; want %d and %d", real, dry, tc.real, tc.dry)
 			}
-			if tc.dryRun || invalid {
+			if tc.mode != fn.CheckDecrypt || invalid {
 				return
 			}
 			// Without dry run, Check says exactly what Generate says.
@@ -299,7 +321,7 @@ func TestCheckInputsAreIndependent(t *testing.T) {
 		inputs = append(inputs, in)
 	}
 	var got []string
-	for _, err := range newGenerator(awskms.Options{}).Check(t.Context(), inputs, false) {
+	for _, err := range newGenerator(awskms.Options{}).Check(t.Context(), inputs, fn.CheckDecrypt) {
 		if err == nil {
 			got = append(got, "ok")
 			continue
@@ -333,7 +355,7 @@ func TestCheckDryRunAsksForTheDataKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errs := newGenerator(awskms.Options{}).Check(t.Context(), []fn.Input{in}, true); errs[0] != nil {
+	if errs := newGenerator(awskms.Options{}).Check(t.Context(), []fn.Input{in}, fn.CheckDryRun); errs[0] != nil {
 		t.Fatalf("Check: %v", errs[0])
 	}
 	if real, dry := log.counts(); real != 0 || dry != 1 || !bytes.Equal(log.dryBlobs[0], wrapped) {
@@ -345,9 +367,9 @@ func TestCheckDryRunAsksForTheDataKey(t *testing.T) {
 // TestCheckNoInputs: nothing to check is no KMS call and no error.
 func TestCheckNoInputs(t *testing.T) {
 	fake := newFake(t)
-	for _, dryRun := range []bool{false, true} {
-		if errs := newGenerator(awskms.Options{}).Check(t.Context(), nil, dryRun); len(errs) != 0 {
-			t.Errorf("dryRun=%v: %d errors for no input", dryRun, len(errs))
+	for _, mode := range []fn.CheckMode{fn.CheckDecrypt, fn.CheckDryRun, fn.CheckOffline} {
+		if errs := newGenerator(awskms.Options{}).Check(t.Context(), nil, mode); len(errs) != 0 {
+			t.Errorf("mode %v: %d errors for no input", mode, len(errs))
 		}
 	}
 	if n := fake.Calls("Decrypt"); n != 0 {

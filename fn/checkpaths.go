@@ -33,8 +33,8 @@ type CheckReport struct {
 	Generators []Checked
 	// Warnings are problems that do not fail the check.
 	Warnings []string
-	// DryRun is set when only Decrypt permission was checked.
-	DryRun bool
+	// Mode is how far the ciphertexts were taken.
+	Mode CheckMode
 }
 
 // Failed is the number of generators that failed.
@@ -54,12 +54,14 @@ func (r *CheckReport) Failed() int {
 // paths relative to the kustomization that runs it (with that
 // kustomization's generatorOptions), else to its own directory. Besides
 // Check's findings, a generator that a kustomization lists under resources
-// fails (kustomize emits it as an object and never runs kmsgen); a
+// fails (kustomize emits it as an object and never runs kmsgen), and so
+// does one with a plaintext beside a ciphertext file it names
+// (CiphertextSuffixes; a warning when git ignores the plaintext); a
 // generator nothing runs, a remote base not followed and an exec generator
 // that kustomize build without --enable-exec would drop are warnings. It
 // fails only when nothing can be checked (a path cannot be read, no
 // generator is found); each generator's failure is in the report.
-func (g *Generator) CheckPaths(ctx context.Context, paths []string, dryRun bool) (*CheckReport, error) {
+func (g *Generator) CheckPaths(ctx context.Context, paths []string, mode CheckMode) (*CheckReport, error) {
 	r, err := repo.Scan(paths)
 	if err != nil {
 		return nil, err
@@ -67,7 +69,7 @@ func (g *Generator) CheckPaths(ctx context.Context, paths []string, dryRun bool)
 	if len(r.Generators) == 0 {
 		return nil, fmt.Errorf("no %s found under %s", api.Kind, strings.Join(paths, " "))
 	}
-	report := &CheckReport{Generators: make([]Checked, len(r.Generators)), DryRun: dryRun}
+	report := &CheckReport{Generators: make([]Checked, len(r.Generators)), Mode: mode}
 	var inputs []Input
 	var at []int // the index in report.Generators of each input
 	for i, gen := range r.Generators {
@@ -85,10 +87,19 @@ func (g *Generator) CheckPaths(ctx context.Context, paths []string, dryRun bool)
 		}
 		inputs, at = append(inputs, in), append(at, i)
 	}
-	for k, err := range g.Check(ctx, inputs, dryRun) {
+	report.Warnings = repoWarnings(r)
+	for k, err := range g.Check(ctx, inputs, mode) {
+		beside, warnings := plaintextBeside(ctx, inputs[k], g.Restrictor)
+		report.Warnings = append(report.Warnings, warnings...)
+		if len(beside) > 0 {
+			var es Errors
+			if err != nil {
+				es = asErrors(err, inputs[k].Generator.ID())
+			}
+			err = append(es, beside...)
+		}
 		report.Generators[at[k]].Err = err
 	}
-	report.Warnings = repoWarnings(r)
 	return report, nil
 }
 
@@ -170,8 +181,11 @@ func (r *CheckReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "%s checked: %d ok, %d failed; %s", plural.Count(len(r.Generators), api.Kind, api.Kind+"s"),
 		len(r.Generators)-r.Failed(), r.Failed(), plural.Count(len(r.Warnings), "warning", "warnings"))
-	if r.DryRun {
+	switch r.Mode {
+	case CheckDryRun:
 		b.WriteString(" (--dry-run: Decrypt permission only, nothing decrypted)")
+	case CheckOffline:
+		b.WriteString(" (--offline: read and parsed, nothing sent to KMS)")
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, PrintableLines(b.String()))

@@ -20,8 +20,20 @@ import (
 	"kmsgen.dev/kmsgen/internal/emulator"
 )
 
-// tools the tests run; TestMain refuses to start without them.
-var tools = []string{"kustomize", "kpt", "kubectl", "aws", "jq", "local-kms", "moto_server"}
+// tools the tests run, and how to get each; TestMain refuses to start
+// without them. make test installs the first two (make tools); the README's
+// Prerequisites say the same for the others.
+var tools = []struct{ name, howTo string }{
+	{"kustomize", "make test installs the pinned one into .tools/bin (make tools); run the tests with make test"},
+	{"local-kms", "make test installs the pinned one into .tools/bin (make tools); run the tests with make test"},
+	{"kpt", "install a kpt 1.0 release binary (kpt.dev, Installation); macOS: brew install kpt"},
+	{"kubectl", "Debian/Ubuntu: Kubernetes' apt repository (Install kubectl on Linux); macOS: brew install kubectl"},
+	{"aws", "Debian/Ubuntu: apt-get install awscli; macOS: brew install awscli"},
+	{"jq", "Debian/Ubuntu: apt-get install jq; macOS: brew install jq"},
+	{"moto_server", "Debian/Ubuntu: apt-get install python3-moto python3-flask python3-flask-cors; macOS: pipx install 'moto[server]'"},
+	{"pre-commit", "Debian/Ubuntu: apt-get install pre-commit; macOS: brew install pre-commit"},
+	{"git", "Debian/Ubuntu: apt-get install git; macOS: xcode-select --install"},
+}
 
 // kmsgenBin is the kmsgen binary built for this run.
 var kmsgenBin string
@@ -44,11 +56,16 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	missing := false
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			fmt.Fprintf(os.Stderr, "%s is not on PATH; run the tests with `make test`, which installs the pinned tools into .tools/bin\n", tool)
-			return 1
+		if _, err := exec.LookPath(tool.name); err != nil {
+			fmt.Fprintf(os.Stderr, "%s is not on PATH: %s\n", tool.name, tool.howTo)
+			missing = true
 		}
+	}
+	if missing {
+		fmt.Fprintln(os.Stderr, "the end-to-end tests need every tool above (README, Prerequisites); none is skipped")
+		return 1
 	}
 	defer stopEmulators()
 	return m.Run()

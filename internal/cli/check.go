@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func newCheck(ctx context.Context) *cobra.Command {
-	var dryRun bool
+	var dryRun, offline bool
 	cmd := &cobra.Command{
 		Use:   "check PATH...",
 		Short: "Check every KMSSecretGenerator under PATH, for CI, printing no value",
@@ -28,6 +29,13 @@ with Decrypt DryRun, whether this identity may decrypt each one (an envelope's d
 under its generator's kms settings. That is a permission check: what the ciphertexts hold
 (env files, keys) is not checked.
 
+With --offline nothing is sent to KMS and no AWS access is needed: check reads and parses
+every generator (strictly: unknown fields, bad paths and keys fail) and every ciphertext,
+so a plaintext committed where a ciphertext belongs (an env file a generator names, or a
+literal) fails, as does a plaintext beside a ciphertext file (myproject_secrets beside
+myproject_secrets.encrypted, or .enc); a plaintext git ignores is a warning. This is the
+offline half of check, and what the pre-commit hook runs (.pre-commit-hooks.yaml).
+
 It warns when a kustomization lists an exec KMSSecretGenerator: kustomize build without
 --enable-alpha-plugins --enable-exec leaves it out silently, exiting 0. Warnings do not fail.
 
@@ -40,27 +48,41 @@ command line.`,
   kmsgen check .
 
   # only that this identity may decrypt every ciphertext, decrypting nothing
-  kmsgen check --dry-run overlays/prod kpt/secrets.yaml`,
+  kmsgen check --dry-run overlays/prod kpt/secrets.yaml
+
+  # before a commit, without AWS: generators valid, no plaintext where a ciphertext belongs
+  kmsgen check --offline .`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{cobra.MinimumNArgs(1)(cmd, args)}
 			}
+			if dryRun && offline {
+				return usageError{errors.New("--dry-run asks KMS and --offline calls no AWS API: give one of them")}
+			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(ctx, cmd.OutOrStdout(), args, dryRun)
+			mode := fn.CheckDecrypt
+			switch {
+			case dryRun:
+				mode = fn.CheckDryRun
+			case offline:
+				mode = fn.CheckOffline
+			}
+			return runCheck(ctx, cmd.OutOrStdout(), args, mode)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only ask KMS whether Decrypt is allowed (Decrypt DryRun); decrypt nothing")
+	cmd.Flags().BoolVar(&offline, "offline", false, "call no AWS API: check the generators and that every source is a ciphertext (the pre-commit hook)")
 	return cmd
 }
 
-func runCheck(ctx context.Context, w io.Writer, paths []string, dryRun bool) error {
-	gen, err := fn.NewGenerator(os.Getenv)
+func runCheck(ctx context.Context, w io.Writer, paths []string, mode fn.CheckMode) error {
+	gen, err := checkGenerator(mode)
 	if err != nil {
 		return err
 	}
-	report, err := gen.CheckPaths(ctx, paths, dryRun)
+	report, err := gen.CheckPaths(ctx, paths, mode)
 	if err != nil {
 		return err
 	}
@@ -68,4 +90,14 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, dryRun bool) err
 		return err
 	}
 	return report.Err()
+}
+
+// checkGenerator is the Generator check uses: offline, one with no KMS
+// client, so that no AWS configuration is read and no credential is needed.
+func checkGenerator(mode fn.CheckMode) (*fn.Generator, error) {
+	if mode != fn.CheckOffline {
+		return fn.NewGenerator(os.Getenv)
+	}
+	restrictor, err := fn.LoadRestrictorFromEnv(os.Getenv)
+	return &fn.Generator{Restrictor: restrictor}, err
 }

@@ -68,6 +68,11 @@ func TestCheckCommand(t *testing.T) {
 		"app/secrets/db.encrypted": "db password " + checkCanary + "\n",
 		"pkg/generator.yaml":       "apiVersion: kmsgen.dev/v1alpha1\nkind: KMSSecretGenerator\nmetadata: {name: tls}\nbehavior: upsert\nfiles: [tls.key.encrypted, ../x.encrypted]\n",
 	}))
+	testfiles.Write(t, dir+"/beside", checkTree(fake, map[string]string{
+		"app/app.env":   "DB_PASSWORD=" + checkCanary + "\n",                                         // the plaintext of app.env.encrypted
+		"pkg/tls.key":   base64.StdEncoding.EncodeToString(fake.Encrypt(checkKey, nil, []byte("k"))), // a ciphertext: fine
+		"pkg/other.enc": "not named by a generator, so not looked at",
+	}))
 	if err := os.Mkdir(dir+"/empty", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +110,23 @@ ok   good/pkg/generator.yaml: KMSSecretGenerator "tls" (1 source)
 			stdout: good + "3 KMSSecretGenerators checked: 3 ok, 0 failed; 2 warnings\n", real: 4},
 		{name: "all good, dry run", args: []string{"check", "--dry-run", "good"}, code: ExitOK,
 			stdout: good + "3 KMSSecretGenerators checked: 3 ok, 0 failed; 2 warnings (--dry-run: Decrypt permission only, nothing decrypted)\n", dry: 4},
+		{name: "all good, offline", args: []string{"check", "--offline", "good"}, code: ExitOK,
+			stdout: good + "3 KMSSecretGenerators checked: 3 ok, 0 failed; 2 warnings (--offline: read and parsed, nothing sent to KMS)\n"},
+		{name: "--offline and --dry-run", args: []string{"check", "--offline", "--dry-run", "good"}, code: ExitUsage,
+			stderr: "kmsgen: --dry-run asks KMS and --offline calls no AWS API: give one of them\n"},
+		{name: "a plaintext beside its ciphertext", args: []string{"check", "--offline", "beside"}, code: ExitFailed,
+			stdout: `FAIL beside/app/generator.yaml: KMSSecretGenerator "app-secrets" (2 sources)
+     envs[0] "app.env.encrypted": app.env beside it is not a ciphertext, so most likely the plaintext it was made from: delete it (kmsgen edit changes a ciphertext without one); if it was ever committed or shared, rotate every value in it
+ok   beside/app/secrets/gen.yaml: KMSSecretGenerator "prod/db" (1 source)
+ok   beside/pkg/generator.yaml: KMSSecretGenerator "tls" (1 source)
+` + warnings("beside") + "3 KMSSecretGenerators checked: 2 ok, 1 failed; 2 warnings (--offline: read and parsed, nothing sent to KMS)\n",
+			stderr: "kmsgen: 1 of 3 KMSSecretGenerators failed the check\n"},
+		{name: "a plaintext beside its ciphertext fails the full check too", args: []string{"check", "beside/app/generator.yaml"}, code: ExitFailed,
+			stdout: `FAIL beside/app/generator.yaml: KMSSecretGenerator "app-secrets" (2 sources)
+     envs[0] "app.env.encrypted": app.env beside it is not a ciphertext, so most likely the plaintext it was made from: delete it (kmsgen edit changes a ciphertext without one); if it was ever committed or shared, rotate every value in it
+warn beside/app/kustomization.yaml: lists the exec KMSSecretGenerator beside/app/generator.yaml` + warnSuffix + "\n" +
+				"1 KMSSecretGenerator checked: 0 ok, 1 failed; 1 warning\n",
+			stderr: "kmsgen: 1 of 1 KMSSecretGenerator failed the check\n", real: 2},
 		{name: "one file", args: []string{"check", "good/app/secrets/gen.yaml"}, code: ExitOK,
 			stdout: "ok   good/app/secrets/gen.yaml: KMSSecretGenerator \"prod/db\" (1 source)\n" +
 				"warn good/app/kustomization.yaml: lists the exec KMSSecretGenerator good/app/secrets/gen.yaml" + warnSuffix + "\n" +
@@ -117,6 +139,14 @@ FAIL broken/pkg/generator.yaml: KMSSecretGenerator "tls"
      behavior: "upsert": want create, merge or replace
 ` + warnings("broken") + "3 KMSSecretGenerators checked: 1 ok, 2 failed; 2 warnings\n",
 			stderr: "kmsgen: 2 of 3 KMSSecretGenerators failed the check\n", real: 2},
+		{name: "broken, offline: the plaintext and the bad field, with nothing sent", args: []string{"check", "--offline", "broken"}, code: ExitFailed,
+			stdout: `ok   broken/app/generator.yaml: KMSSecretGenerator "app-secrets" (2 sources)
+FAIL broken/app/secrets/gen.yaml: KMSSecretGenerator "prod/db" (1 source)
+     files[0] "secrets/db.encrypted" (key "db"): ` + "readable text that is not base64, so not a KMS ciphertext: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with `aws kms encrypt --query CiphertextBlob --output text`; broken/app/kustomization.yaml runs this generator, so kustomize resolves its paths in that directory" + `
+FAIL broken/pkg/generator.yaml: KMSSecretGenerator "tls"
+     behavior: "upsert": want create, merge or replace
+` + warnings("broken") + "3 KMSSecretGenerators checked: 1 ok, 2 failed; 2 warnings (--offline: read and parsed, nothing sent to KMS)\n",
+			stderr: "kmsgen: 2 of 3 KMSSecretGenerators failed the check\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,14 @@ func Toplevel(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// IsIgnored reports whether git ignores path (absolute, or relative to
+// dir) in the work tree holding dir: false outside a work tree, when git
+// cannot be run, and for a path git tracks.
+func IsIgnored(ctx context.Context, dir, path string) bool {
+	_, err := git(ctx, dir, nil, "check-ignore", "--quiet", "--", path)
+	return err == nil
+}
+
 // IsRevision reports whether rev names a commit in the repository of dir.
 func IsRevision(ctx context.Context, dir, rev string) bool {
 	if strings.HasPrefix(rev, "-") {
