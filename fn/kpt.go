@@ -36,7 +36,8 @@ const (
 const packagePathAnnotation = "internal.config.kubernetes.io/package-path"
 
 // evalHint explains where paths resolve when kpt gives no package path.
-const evalHint = "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root"
+const evalHint = "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root" +
+	" (with --image, also mount it where the image works: --mount type=bind,src=\"$PWD\",dst=/work)"
 
 // renderContainerHint explains a package path that does not exist where
 // kmsgen runs: a container under kpt fn render.

@@ -250,7 +250,8 @@ func TestKptEval(t *testing.T) {
 		t.Fatalf("from the package root: error %v; want the generator and its Secret:\n%s", err, out)
 	}
 	_, err = k.run(input, fn.OutputStdout, t.TempDir())
-	want := "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root"
+	want := "kpt fn eval passes functions no package path, so paths resolve against the working directory: run kpt fn eval from the package root" +
+		" (with --image, also mount it where the image works: --mount type=bind,src=\"$PWD\",dst=/work)"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `envs[0] "app.env.encrypted"`) {
 		t.Errorf("from elsewhere: error = %v, want the missing file and %q", err, want)
 	}

@@ -79,6 +79,16 @@ func (p *Processor) Process(rl *krm.ResourceList) error {
 	return p.processKustomize(rl)
 }
 
+// missingMountHint is added to a file source's error when the directory
+// kmsgen runs in holds no kustomization: kustomize runs exec functions in
+// the kustomization root, so this is a container function whose host did
+// not mount it there.
+func missingMountHint(dir string) string {
+	return fmt.Sprintf("%s holds no kustomization, so the kustomization root is not mounted there: "+
+		"for a container function, add --mount type=bind,src=.,dst=%s to kustomize build (src is relative to the kustomization listing the generator), "+
+		"or use inline ciphertexts", dir, dir)
+}
+
 // processKustomize is the function as a kustomize generator.
 func (p *Processor) processKustomize(rl *krm.ResourceList) error {
 	in, err := NewInput(rl.FunctionConfig, p.WorkDir, "")
@@ -92,6 +102,7 @@ func (p *Processor) processKustomize(rl *krm.ResourceList) error {
 	global, _, err := kustomization.GeneratorOptions(p.WorkDir)
 	switch {
 	case errors.Is(err, kustomization.ErrNotFound):
+		in.RootHint = missingMountHint(p.WorkDir)
 		rl.Results = append(rl.Results, &krm.Result{
 			Severity:    krm.Warning,
 			ResourceRef: ref(gen),

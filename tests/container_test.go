@@ -275,7 +275,8 @@ func TestKustomizeContainer(t *testing.T) {
 			},
 			wantErr: []string{"kmsgen: ", "could not reach", "a container function needs network access"}},
 		{name: "without the mount the file is missing", args: []string{"--network"},
-			wantErr: []string{`kmsgen: KMSSecretGenerator "app-secrets": envs[0] "app.env.encrypted"`, "no such file or directory"}},
+			wantErr: []string{`kmsgen: KMSSecretGenerator "app-secrets": envs[0] "app.env.encrypted"`, "no such file or directory",
+				"/work holds no kustomization, so the kustomization root is not mounted there: for a container function, add --mount type=bind,src=.,dst=/work to kustomize build"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,7 +383,7 @@ func TestKptEvalContainer(t *testing.T) {
 			wantErr: []string{"refusing to emit the Secret"}},
 		{name: "without --network", flags: flags(mount, guard, creds), wantErr: []string{"could not reach"}},
 		{name: "without the mount", flags: flags(network, guard, creds),
-			wantErr: []string{`envs[0] "app.env.encrypted"`, "no such file or directory"}},
+			wantErr: []string{`envs[0] "app.env.encrypted"`, "no such file or directory", `--mount type=bind,src=\"$PWD\",dst=/work`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
