@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,13 +100,39 @@ func demoKMS(t *testing.T) *emulator.KMS {
 // runExample runs every sh block of examples/NAME/README.md, in order, in
 // a copy of examples/NAME inside a copy of the whole examples tree (so
 // ../demo-key and the like resolve), against local-kms with the demo key,
-// and returns the output. env is added to the environment.
+// and returns the output. env is added to the environment. The blocks must
+// leave the tree as they found it (git status clean after a reader runs
+// them): output goes to temporary directories, never into a package.
 func runExample(t *testing.T, name string, env ...string) string {
 	t.Helper()
 	examples := copyDir(t, filepath.Join(repoRoot(t), "examples"))
 	script := shellBlocks(t, filepath.Join(examples, name, "README.md"))
 	full := append(baseEnv(), demoKMS(t).Env()...)
-	return sh(t, filepath.Join(examples, name), append(full, env...), script)
+	before := snapshot(t, examples)
+	out := sh(t, filepath.Join(examples, name), append(full, env...), script)
+	assertUnchanged(t, "examples/"+name+"/README.md", before, snapshot(t, examples))
+	return out
+}
+
+// assertUnchanged fails when running a README's blocks added, removed or
+// changed a file of the repository's copy.
+func assertUnchanged(t *testing.T, readme string, before, after map[string]string) {
+	t.Helper()
+	var changed []string
+	for name, content := range after {
+		if old, ok := before[name]; !ok || old != content {
+			changed = append(changed, name)
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			changed = append(changed, name)
+		}
+	}
+	if len(changed) > 0 {
+		slices.Sort(changed)
+		t.Errorf("running %s wrote into the repository (git status would not be clean): %s", readme, strings.Join(changed, ", "))
+	}
 }
 
 // TestSeedWorkflowExample runs every sh block of
@@ -120,7 +147,9 @@ func TestSeedWorkflowExample(t *testing.T) {
 	example := filepath.Join(repoRoot(t), "examples/seed-workflow")
 	script := shellBlocks(t, filepath.Join(example, "README.md"))
 	dir := copyDir(t, example)
+	before := snapshot(t, dir)
 	out := sh(t, dir, append(baseEnv(), k.Env()...), script)
+	assertUnchanged(t, "examples/seed-workflow/README.md", before, snapshot(t, dir))
 	for _, want := range []string{"kind: Secret", "before:   name: myproject-secrets-", "after:    name: myproject-secrets-", "arn:aws:iam::"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
