@@ -84,7 +84,8 @@ lint:
 ## test: lint, then every test (unit, golden, emulators, kustomize differential, examples)
 test: tools build lint
 	@docker info >/dev/null 2>&1 || echo "NOTE: no Docker engine answers: the container tests will be SKIPPED (they say so with go test -v)"
-	go test -count=1 ./...
+	go test -count=1 $$(go list ./... | grep -v '^kmsgen.dev/kmsgen/tests$$')
+	hack/test-e2e.sh
 
 ## bench: paired, interleaved timings of kmsgen against kustomize's builtin generator and sops (see BENCHMARKS.md); BENCH_RUNS runs per side
 BENCH_RUNS ?= 7
