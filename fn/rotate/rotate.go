@@ -91,7 +91,7 @@ func (o Options) Validate() error {
 	}
 	for _, id := range o.RemoveKeyIDs {
 		if !envelope.IsKeyARN(id) {
-			return fmt.Errorf("the key to remove %q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): an envelope records its keys by ARN (kmsgen show lists them)", id)
+			return fmt.Errorf("the key to remove %q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): an envelope records its keys by ARN, in its Data-Key lines (kmsgen textconv lists them)", id)
 		}
 		if slices.Contains(o.AddKeyIDs, id) {
 			return fmt.Errorf("%s is both added and removed", id)
