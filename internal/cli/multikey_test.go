@@ -283,3 +283,33 @@ func TestEditKeepsKeys(t *testing.T) {
 		t.Errorf("the literal lost a key:\n%s", b)
 	}
 }
+
+// TestMultiKeyTextconvAndRotation: textconv names an envelope's keys, and
+// reencrypt --key-id refuses a multi-key envelope, pointing at the key
+// flags.
+func TestMultiKeyTextconvAndRotation(t *testing.T) {
+	fake, arnA, arnB, _ := mkEnv(t)
+	dir, _ := mkTree(t, fake, arnA, arnB)
+	text, _ := multiKeyText(t, nil, []string{arnA, arnB}, "A="+mkCanary+"\n")
+	file := filepath.Join(dir, "two.encrypted")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runMain(t, "", "textconv", "--context", "app=x", file)
+	if code != ExitOK {
+		t.Fatalf("textconv: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"# kmsgen: a multi-key envelope; its data key is wrapped under " + arnA + ", " + arnB + "\n", "\nA\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("textconv output lacks %q:\n%s", want, out)
+		}
+	}
+	before := readTree(t, dir)
+	code, _, stderr = runReencrypt(t, "--key-id", "alias/c", "app")
+	if code != ExitFailed || !strings.Contains(stderr, "--add-key-id NEWKEY --remove-key-id OLDKEY") {
+		t.Errorf("reencrypt --key-id on a multi-key envelope: exit %d, stderr %q", code, stderr)
+	}
+	if diff := cmp.Diff(before, readTree(t, dir)); diff != "" {
+		t.Errorf("files changed:\n%s", diff)
+	}
+}
