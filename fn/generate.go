@@ -123,7 +123,7 @@ func (g *Generator) load(inputs []Input) ([]job, []awskms.Request, Errors) {
 				continue
 			}
 			j.cts = append(j.cts, ct)
-			reqs = append(reqs, awskms.Request{Blob: ct.Blob, Target: target})
+			reqs = append(reqs, Request(target, ct))
 		}
 		if files != nil {
 			files.Close()

@@ -229,35 +229,47 @@ func groupIdentical(reqs []Request) [][]int {
 }
 
 func dedupKey(r Request) string {
-	b, _ := json.Marshal([]any{r.Blob, r.Target.KeyID, r.Target.Context, r.Target.Region, r.Target.Endpoint, r.Target.RoleARN})
+	b, _ := json.Marshal([]any{r.Blob, r.Target.KeyID, r.Target.Context, r.Target.Region, r.Target.Endpoint, r.Target.RoleARN, r.Keys})
 	return string(b)
 }
 
 func (d *Client) decryptOne(ctx context.Context, r Request) ([]byte, error) {
+	if r.Keys != nil {
+		plaintext, _, err := d.decryptAny(ctx, r.Target, r.Keys, d.decryptKey)
+		return plaintext, err
+	}
+	plaintext, _, err := d.decryptKey(ctx, r.Target, r.Blob)
+	return plaintext, err
+}
+
+// decryptKey decrypts blob under t and returns the plaintext and the ARN
+// of the key KMS used.
+func (d *Client) decryptKey(ctx context.Context, t Target, blob []byte) ([]byte, string, error) {
+	r := Request{Blob: blob, Target: t}
 	client, w, err := d.prepare(ctx, r.Target, "Decrypt")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
 	defer cancel()
 	in := &kms.DecryptInput{CiphertextBlob: r.Blob, KeyId: optional(r.Target.KeyID), EncryptionContext: nonEmpty(r.Target.Context)}
 	out, err := client.Decrypt(callCtx, in)
 	if err != nil {
-		return nil, classify(err, w, d.opts.CallTimeout)
+		return nil, "", classify(err, w, d.opts.CallTimeout)
 	}
 	if len(out.Plaintext) == 0 {
-		return nil, malformed(w, "no Plaintext")
+		return nil, "", malformed(w, "no Plaintext")
 	}
 	if want := r.Target.KeyARN(); want != "" && aws.ToString(out.KeyId) != want {
 		clear(out.Plaintext)
 		if out.KeyId == nil {
-			return nil, malformed(w, fmt.Sprintf("no KeyId, so it cannot show it used the key kms.keyId pins (%s); the plaintext was discarded", want))
+			return nil, "", malformed(w, fmt.Sprintf("no KeyId, so it cannot show it used the key kms.keyId pins (%s); the plaintext was discarded", want))
 		}
-		return nil, &Error{Code: CodeKeyMismatch,
+		return nil, "", &Error{Code: CodeKeyMismatch,
 			What: fmt.Sprintf("KMS decrypted it with key %s, but kms.keyId pins %s", aws.ToString(out.KeyId), want),
 			Hint: "the plaintext was discarded; re-encrypt under the pinned key, or fix kms.keyId"}
 	}
-	return out.Plaintext, nil
+	return out.Plaintext, aws.ToString(out.KeyId), nil
 }
 
 // prepare resolves the region of t and returns the client for it, for the

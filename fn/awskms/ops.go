@@ -31,46 +31,62 @@ func (d *Client) Decrypt(ctx context.Context, t Target, blob []byte) ([]byte, er
 // Encrypt encrypts at most MaxPlaintext bytes under t.KeyID, bound to
 // t.Context, and returns the CiphertextBlob.
 func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byte, error) {
+	out, _, err := d.encrypt(ctx, t, plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return out.CiphertextBlob, nil
+}
+
+func (d *Client) encrypt(ctx context.Context, t Target, plaintext []byte) (*kms.EncryptOutput, where, error) {
 	if t.KeyID == "" {
-		return nil, noKeyID("Encrypt")
+		return nil, where{}, noKeyID("Encrypt")
 	}
 	client, w, err := d.prepare(ctx, t, "Encrypt")
 	if err != nil {
-		return nil, err
+		return nil, w, err
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
 	defer cancel()
 	out, err := client.Encrypt(callCtx, &kms.EncryptInput{KeyId: aws.String(t.KeyID), Plaintext: plaintext, EncryptionContext: nonEmpty(t.Context)})
 	if err != nil {
-		return nil, classify(err, w, d.opts.CallTimeout)
+		return nil, w, classify(err, w, d.opts.CallTimeout)
 	}
 	if len(out.CiphertextBlob) == 0 {
-		return nil, malformed(w, "no CiphertextBlob")
+		return nil, w, malformed(w, "no CiphertextBlob")
 	}
-	return out.CiphertextBlob, nil
+	return out, w, nil
 }
 
 // GenerateDataKey returns a new AES-256 data key in plaintext and wrapped
 // under t.KeyID with t.Context. The caller erases the plaintext after use.
 func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrapped []byte, err error) {
+	out, _, err := d.generateDataKey(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.Plaintext, out.CiphertextBlob, nil
+}
+
+func (d *Client) generateDataKey(ctx context.Context, t Target) (*kms.GenerateDataKeyOutput, where, error) {
 	if t.KeyID == "" {
-		return nil, nil, noKeyID("GenerateDataKey")
+		return nil, where{}, noKeyID("GenerateDataKey")
 	}
 	client, w, err := d.prepare(ctx, t, "GenerateDataKey")
 	if err != nil {
-		return nil, nil, err
+		return nil, w, err
 	}
 	callCtx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
 	defer cancel()
 	out, err := client.GenerateDataKey(callCtx, &kms.GenerateDataKeyInput{KeyId: aws.String(t.KeyID), KeySpec: types.DataKeySpecAes256, EncryptionContext: nonEmpty(t.Context)})
 	if err != nil {
-		return nil, nil, classify(err, w, d.opts.CallTimeout)
+		return nil, w, classify(err, w, d.opts.CallTimeout)
 	}
 	if len(out.Plaintext) != 32 || len(out.CiphertextBlob) == 0 {
 		clear(out.Plaintext)
-		return nil, nil, malformed(w, "no 32-byte Plaintext or no CiphertextBlob")
+		return nil, w, malformed(w, "no 32-byte Plaintext or no CiphertextBlob")
 	}
-	return out.Plaintext, out.CiphertextBlob, nil
+	return out, w, nil
 }
 
 // ReEncrypt moves a ciphertext from src (its key pin and context) to dst
@@ -137,6 +153,10 @@ func (d *Client) CanDecrypt(ctx context.Context, t Target, blob []byte) error {
 // returns the answers in request order: nil means allowed.
 func (d *Client) CanDecryptAll(ctx context.Context, reqs []Request) []error {
 	results := d.forEachDistinct(ctx, reqs, func(ctx context.Context, r Request) Result {
+		if r.Keys != nil {
+			_, _, err := d.decryptAny(ctx, r.Target, r.Keys, d.canDecryptKey)
+			return Result{Err: err}
+		}
 		return Result{Err: d.CanDecrypt(ctx, r.Target, r.Blob)}
 	})
 	errs := make([]error, len(results))

@@ -28,6 +28,20 @@ type Target struct {
 type Request struct {
 	Blob   []byte
 	Target Target
+	// Keys, when not nil, replace Blob: copies of one plaintext, each
+	// wrapped under its own key (a multi-key envelope's data key), of which
+	// the first usable one is decrypted (see Client.DecryptAny). Target
+	// gives the encryption context, endpoint and role, and the preferred
+	// region; each copy is decrypted in its key's region, pinned to its key.
+	Keys []Wrapped
+}
+
+// Wrapped is one key's copy of a multi-key envelope's data key.
+type Wrapped struct {
+	// KeyARN is the key's ARN, which names its region.
+	KeyARN string
+	// Blob is the KMS ciphertext of the data key under that key.
+	Blob []byte
 }
 
 // KeyARN returns KeyID when it is a key ARN (not an alias ARN), else "".

@@ -10,7 +10,8 @@
 //
 // A kmsgen envelope (package envelope, for payloads over KMS's 4096-byte
 // limit) is recognised by its armor; its wrapped data key is what KMS
-// decrypts.
+// decrypts (in a version 2 envelope, any one of its copies, each under
+// its own key).
 //
 // Input that cannot be a KMS ciphertext is refused here, before any KMS call,
 // so that a plaintext committed or pasted by mistake is never sent anywhere:
@@ -84,7 +85,7 @@ func (f Form) String() string {
 // whose data key is one.
 type Ciphertext struct {
 	// Blob is what KMS decrypts: the ciphertext itself, or the envelope's
-	// wrapped data key.
+	// (first) wrapped data key.
 	Blob []byte
 	// Envelope, when set, holds the payload that the decrypted Blob opens.
 	Envelope *envelope.Envelope
@@ -94,7 +95,7 @@ type Ciphertext struct {
 
 // Bytes writes the ciphertext in its Form: Text as one line of standard
 // base64 and a newline (exactly what the aws CLI prints), Raw as the blob,
-// Envelope as the envelope's armored text (its DataKey, not Blob, is
+// Envelope as the envelope's armored text (its Keys, not Blob, are
 // written). A YAML string holds the text without the final newline.
 func (c Ciphertext) Bytes() []byte {
 	switch c.Form {
@@ -104,6 +105,15 @@ func (c Ciphertext) Bytes() []byte {
 		return c.Envelope.Marshal()
 	}
 	return []byte(base64.StdEncoding.EncodeToString(c.Blob) + "\n")
+}
+
+// KeyARNs returns the key ARNs a version 2 envelope records, in order;
+// nil for any other ciphertext (whose key is inside the KMS ciphertext).
+func (c Ciphertext) KeyARNs() []string {
+	if c.Envelope == nil || c.Envelope.Version() != envelope.Version2 {
+		return nil
+	}
+	return c.Envelope.KeyARNs()
 }
 
 // Parse returns the ciphertext held in data. Raw binary is accepted only
@@ -117,10 +127,15 @@ func Parse(data []byte, allowRaw bool) (Ciphertext, error) {
 		if err != nil {
 			return Ciphertext{}, err
 		}
-		if _, err := check(env.DataKey); err != nil {
-			return Ciphertext{}, fmt.Errorf("envelope data key: %w", err)
+		for i, k := range env.Keys {
+			if _, err := check(k.Blob); err != nil {
+				if len(env.Keys) > 1 {
+					return Ciphertext{}, fmt.Errorf("envelope data key %d: %w", i+1, err)
+				}
+				return Ciphertext{}, fmt.Errorf("envelope data key: %w", err)
+			}
 		}
-		return Ciphertext{Blob: env.DataKey, Envelope: env, Form: Envelope}, nil
+		return Ciphertext{Blob: env.Keys[0].Blob, Envelope: env, Form: Envelope}, nil
 	}
 	blob, form, err := parseBlob(data, allowRaw)
 	if err != nil {

@@ -15,10 +15,11 @@ import (
 // own under k and returns a new generator named name, as YAML, with one
 // literal per key in the file's order and k as its kms settings, so that a
 // review shows which keys changed. Keys are checked as the generator will
-// check them; an empty value is refused (KMS cannot encrypt it). Errors
+// check them; an empty value is refused (KMS cannot encrypt it). With
+// keyIDs, each value is a multi-key envelope under them (MultiKey). Errors
 // name lines, never a key or a value: a line of an env file may be a
 // secret typed where a key belongs.
-func NewGenerator(ctx context.Context, kms *awskms.Client, k api.KMS, name string, env []byte) ([]byte, error) {
+func NewGenerator(ctx context.Context, kms *awskms.Client, k api.KMS, name string, env []byte, keyIDs ...string) ([]byte, error) {
 	entries, err := envfile.Parse(env)
 	if err != nil {
 		return nil, fmt.Errorf("the env file: %w", err)
@@ -34,7 +35,7 @@ func NewGenerator(ctx context.Context, kms *awskms.Client, k api.KMS, name strin
 		if entry.Value == "" {
 			return nil, fmt.Errorf("the env file: line %d has an empty value, which KMS cannot encrypt: give it a value, or leave the line out", entry.Line)
 		}
-		text, err := Text(ctx, kms, k, []byte(entry.Value))
+		text, err := TextKeys(ctx, kms, k, keyIDs, []byte(entry.Value))
 		if err != nil {
 			return nil, fmt.Errorf("the env file: line %d: %w", entry.Line, err)
 		}

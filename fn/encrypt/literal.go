@@ -46,6 +46,9 @@ type Literal struct {
 	Key string
 	// KMS is the generator's kms settings, completed by the caller's.
 	KMS api.KMS
+	// Keys, when set, are the keys Set encrypts under, as a multi-key
+	// envelope (MultiKey); else KMS.KeyID.
+	Keys []string
 }
 
 // ForLiteral loads path, which must hold exactly one KMSSecretGenerator,
@@ -107,11 +110,11 @@ func complete(gen, given api.KMS) (api.KMS, *ConflictError) {
 	return gen, nil
 }
 
-// Set encrypts plaintext with Text under l.KMS, sets it as the literal
+// Set encrypts plaintext with TextKeys under l.KMS and l.Keys, sets it as the literal
 // (replacing the key's entry or adding one, comments and formatting kept)
 // and rewrites the generator file atomically.
 func (l *Literal) Set(ctx context.Context, kms *awskms.Client, plaintext []byte) error {
-	text, err := Text(ctx, kms, l.KMS, plaintext)
+	text, err := TextKeys(ctx, kms, l.KMS, l.Keys, plaintext)
 	if err != nil {
 		return err
 	}

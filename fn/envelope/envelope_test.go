@@ -40,7 +40,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if !bytes.Equal(e.DataKey, wrapped) {
+			if len(e.Keys) != 1 || e.Keys[0].KeyARN != "" || !bytes.Equal(e.Keys[0].Blob, wrapped) {
 				t.Error("the wrapped data key did not survive")
 			}
 			got, err := e.Open(dataKey, map[string]string{"env": "prod", "app": "myproject"})
@@ -129,7 +129,8 @@ func TestTampering(t *testing.T) {
 		{"armor removed", strings.Replace(text, Begin+"\n", "", 1), ErrHeader},
 		{"unknown field", tamper(text, "Tag: ", func(l string) string { return l + "\nColor: blue" }), ErrHeader},
 		{"field missing", tamper(text, "Check: ", func(string) string { return "" }), ErrHeader},
-		{"newer version", tamper(text, "Version: ", func(string) string { return "Version: 2" }), ErrVersion},
+		{"newer version", tamper(text, "Version: ", func(string) string { return "Version: 3" }), ErrVersion},
+		{"version 2 without a key ARN", tamper(text, "Version: ", func(string) string { return "Version: 2" }), ErrDataKey},
 		{"a plaintext as the version", tamper(text, "Version: ", func(string) string { return "Version: CANARY-hunter2" }), ErrVersion},
 		{"a plaintext as a header line", tamper(text, "Tag: ", func(l string) string { return l + "\nCANARY-hunter2: x" }), ErrHeader},
 		{"a plaintext line without a colon", tamper(text, "Tag: ", func(l string) string { return l + "\nCANARY-hunter2" }), ErrHeader},

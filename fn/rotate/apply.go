@@ -15,24 +15,40 @@ import (
 func (p *plan) apply() (*Result, error) {
 	res := &Result{To: p.opts}
 	var changes []atomicfile.Change
+	var files []*genfile.File
+	keysMode := p.opts.keysMode()
+	touched := map[*genPlan]bool{} // keys mode: the generators with an envelope that changed
 	for _, it := range p.items {
 		first := it.refs[0]
-		if first.gen.unchanged {
+		if first.gen.unchanged || (keysMode && !it.changed) {
 			continue
 		}
-		r := Rotated{File: it.path, Form: it.out.Form, Resealed: it.resealed}
+		for _, r := range it.refs {
+			touched[r.gen] = true
+		}
+		r := Rotated{File: it.path, Form: it.out.Form, Resealed: it.resealed, Keys: it.out.KeyARNs()}
 		if it.path == "" {
 			r.File, r.Field = first.gen.g.Where(), first.source.Field
 			if err := genfile.SetInline(first.gen.g.Node, first.source, string(it.out.Bytes())); err != nil {
 				return nil, fmt.Errorf("%s: %w", first.gen.name, err)
+			}
+			if keysMode && !slices.Contains(files, first.gen.g.File) {
+				files = append(files, first.gen.g.File)
 			}
 		} else {
 			changes = append(changes, atomicfile.Change{Path: it.path, Content: it.out.Bytes(), Mode: it.mode})
 		}
 		res.Rotated = append(res.Rotated, r)
 	}
-	var files []*genfile.File
 	for _, gp := range p.gens {
+		if keysMode {
+			if touched[gp] {
+				res.Updated = append(res.Updated, gp.name)
+			} else {
+				res.Unchanged = append(res.Unchanged, gp.name)
+			}
+			continue // kms.keyId stays: only the envelopes' key lines changed
+		}
 		if gp.unchanged {
 			res.Unchanged = append(res.Unchanged, gp.name)
 			continue

@@ -6,6 +6,7 @@ import (
 
 	"kmsgen.dev/kmsgen/fn/ciphertext"
 	"kmsgen.dev/kmsgen/fn/envelope"
+	"kmsgen.dev/kmsgen/internal/plural"
 )
 
 // rotate re-encrypts one ciphertext from its first reference's settings to
@@ -21,12 +22,16 @@ func (it *item) rotate(ctx context.Context, kms KMS) error {
 		return it.check()
 	}
 	env := it.ct.Envelope
-	next := &envelope.Envelope{Nonce: env.Nonce, Tag: env.Tag, Body: env.Body}
+	if env.Version() != envelope.Version1 {
+		return fmt.Errorf("the envelope's data key is wrapped under %s: move it to another key with --add-key-id NEWKEY --remove-key-id OLDKEY (which keeps its other keys), not --key-id", plural.Count(len(env.Keys), "recorded key", "recorded keys"))
+	}
+	wrappedOld := env.Keys[0].Blob
+	next := env.WithKeys(nil)
 	if !sameContext(src.Context, dst.Context) {
 		// The context is in the body's additional data: open the body
 		// under the old context and seal it again under the new one,
 		// with the same data key (which ReEncrypt moves below).
-		dataKey, err := kms.Decrypt(ctx, src, env.DataKey)
+		dataKey, err := kms.Decrypt(ctx, src, wrappedOld)
 		if err != nil {
 			return fmt.Errorf("decrypting the envelope's data key to seal its body again for the new context: %w", err)
 		}
@@ -41,11 +46,11 @@ func (it *item) rotate(ctx context.Context, kms KMS) error {
 		}
 		it.resealed = true
 	}
-	wrapped, err := kms.ReEncrypt(ctx, src, dst, env.DataKey)
+	wrapped, err := kms.ReEncrypt(ctx, src, dst, wrappedOld)
 	if err != nil {
 		return err
 	}
-	next.DataKey = wrapped
+	next.Keys = []envelope.WrappedKey{{Blob: wrapped}}
 	it.out = ciphertext.Ciphertext{Blob: wrapped, Envelope: next, Form: ciphertext.Envelope}
 	return it.check()
 }

@@ -41,6 +41,9 @@ type item struct {
 	out  ciphertext.Ciphertext
 	// resealed is set when the envelope's body was sealed again.
 	resealed bool
+	// changed is set when keys were added to or removed from the
+	// envelope (Options.AddKeyIDs, RemoveKeyIDs).
+	changed bool
 }
 
 type ref struct {
@@ -65,14 +68,16 @@ func (p *plan) add(g *repo.Generator) {
 	}
 	gp.src = fn.Target(in.Generator.KMS)
 	gp.dst = gp.src
-	gp.dst.KeyID = p.opts.KeyID
-	if p.opts.Context != nil {
-		gp.dst.Context = p.opts.Context
-	}
-	gp.unchanged = gp.src.KeyID == gp.dst.KeyID && sameContext(gp.src.Context, gp.dst.Context)
-	if err := sameRegion(gp.src, gp.dst); err != nil {
-		p.fail(gp, "", nil, err)
-		return
+	if !p.opts.keysMode() {
+		gp.dst.KeyID = p.opts.KeyID
+		if p.opts.Context != nil {
+			gp.dst.Context = p.opts.Context
+		}
+		gp.unchanged = gp.src.KeyID == gp.dst.KeyID && sameContext(gp.src.Context, gp.dst.Context)
+		if err := sameRegion(gp.src, gp.dst); err != nil {
+			p.fail(gp, "", nil, err)
+			return
+		}
 	}
 	p.gens = append(p.gens, gp)
 

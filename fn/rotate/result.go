@@ -57,6 +57,8 @@ type Rotated struct {
 	// Resealed is set for an envelope whose body was sealed again for the
 	// new encryption context.
 	Resealed bool
+	// Keys are the keys of a version 2 envelope after the change.
+	Keys []string
 }
 
 // WriteText writes one line per ciphertext moved and per generator, and a
@@ -65,6 +67,11 @@ func (res *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, dir := range res.Recovered {
 		fmt.Fprintf(&b, "recovered an interrupted reencrypt from its journal in %s\n", genfile.Display(dir))
+	}
+	if res.To.keysMode() {
+		res.writeKeys(&b)
+		_, err := io.WriteString(w, fn.PrintableLines(b.String()))
+		return err
 	}
 	files, inline := 0, 0
 	for _, r := range res.Rotated {
@@ -167,4 +174,29 @@ func (e *Error) Unwrap() []error {
 		out[i] = f
 	}
 	return out
+}
+
+// writeKeys is WriteText for keys added and removed.
+func (res *Result) writeKeys(b *strings.Builder) {
+	for _, r := range res.Rotated {
+		keys := "keys " + strings.Join(r.Keys, ", ")
+		if r.Field != "" {
+			fmt.Fprintf(b, "rekeyed %s %s (inline envelope, %s)\n", genfile.Display(r.File), r.Field, keys)
+			continue
+		}
+		fmt.Fprintf(b, "rekeyed %s (envelope, %s)\n", genfile.Display(r.File), keys)
+	}
+	var change []string
+	if len(res.To.AddKeyIDs) > 0 {
+		change = append(change, "added "+strings.Join(res.To.AddKeyIDs, ", "))
+	}
+	if len(res.To.RemoveKeyIDs) > 0 {
+		change = append(change, "removed "+strings.Join(res.To.RemoveKeyIDs, ", "))
+	}
+	if len(res.Rotated) == 0 {
+		fmt.Fprintf(b, "nothing to do: no envelope needed a change (%s)\n", strings.Join(change, "; "))
+		return
+	}
+	fmt.Fprintf(b, "done: %s of %s %s; bodies unchanged\n", plural.Count(len(res.Rotated), "envelope", "envelopes"),
+		plural.Count(len(res.Updated), "generator", "generators"), strings.Join(change, "; "))
 }

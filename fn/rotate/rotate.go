@@ -28,19 +28,30 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/awskms"
+	"kmsgen.dev/kmsgen/fn/envelope"
 	"kmsgen.dev/kmsgen/fn/repo"
 	"kmsgen.dev/kmsgen/internal/atomicfile"
 )
 
-// Options say where the ciphertexts go.
+// Options say where the ciphertexts go: to another key (KeyID, and
+// Context), or, for envelopes, to more or fewer keys (AddKeyIDs,
+// RemoveKeyIDs), not both.
 type Options struct {
 	// KeyID is the destination key: key ID, key ARN, alias or alias ARN.
 	KeyID string
+	// AddKeyIDs are keys (key ID, key ARN, alias or alias ARN; each in
+	// the region its ARN names) to wrap each envelope's data key under too,
+	// keeping its body; an envelope that has a key already keeps it.
+	AddKeyIDs []string
+	// RemoveKeyIDs are key ARNs whose copy of the data key is removed from
+	// each envelope that has one; the last key is never removed.
+	RemoveKeyIDs []string
 	// Context, when not nil, replaces every generator's encryption
 	// context; when nil, each generator keeps its own.
 	Context map[string]string
@@ -56,6 +67,37 @@ var ErrNoGenerators = errors.New("no " + api.Kind + " found")
 type KMS interface {
 	ReEncrypt(ctx context.Context, src, dst awskms.Target, blob []byte) ([]byte, error)
 	Decrypt(ctx context.Context, t awskms.Target, blob []byte) ([]byte, error)
+	KeysKMS
+}
+
+// Validate checks that opts say one thing to do, with valid key IDs.
+func (o Options) Validate() error {
+	switch {
+	case o.KeyID != "" && o.keysMode():
+		return errors.New("a new key for all ciphertexts, or keys added to and removed from envelopes: not both")
+	case o.KeyID == "" && !o.keysMode():
+		return errors.New("no destination key")
+	case o.KeyID != "":
+		if err := api.ValidateKeyID(o.KeyID); err != nil {
+			return fmt.Errorf("the new key: %w", err)
+		}
+	case o.Context != nil:
+		return errors.New("adding or removing keys keeps each envelope's encryption context")
+	}
+	for _, id := range o.AddKeyIDs {
+		if err := api.ValidateKeyID(id); err != nil {
+			return fmt.Errorf("the key to add %s: %w", id, err)
+		}
+	}
+	for _, id := range o.RemoveKeyIDs {
+		if !envelope.IsKeyARN(id) {
+			return fmt.Errorf("the key to remove %q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): an envelope records its keys by ARN, in its Data-Key lines (kmsgen textconv lists them)", id)
+		}
+		if slices.Contains(o.AddKeyIDs, id) {
+			return fmt.Errorf("%s is both added and removed", id)
+		}
+	}
+	return nil
 }
 
 // Paths rotates the generators found in paths as repo.Scan finds them:
@@ -140,11 +182,8 @@ func recoverJournals(paths []string) ([]string, error) {
 // Rotate re-encrypts every ciphertext of gens under opts and rewrites the
 // files, or changes nothing and returns an *Error.
 func Rotate(ctx context.Context, kms KMS, gens []*repo.Generator, opts Options) (*Result, error) {
-	if opts.KeyID == "" {
-		return nil, errors.New("no destination key")
-	}
-	if err := api.ValidateKeyID(opts.KeyID); err != nil {
-		return nil, fmt.Errorf("the new key: %w", err)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	if len(gens) == 0 {
 		return nil, ErrNoGenerators
@@ -162,7 +201,11 @@ func Rotate(ctx context.Context, kms KMS, gens []*repo.Generator, opts Options) 
 			continue
 		}
 		total++
-		if err := it.rotate(ctx, kms); err != nil {
+		do := it.rotate
+		if opts.keysMode() {
+			do = func(ctx context.Context, kms KMS) error { return it.rekey(ctx, kms, opts) }
+		}
+		if err := do(ctx, kms); err != nil {
 			p.fail(it.refs[0].gen, it.refs[0].source.String(), it.also(), err)
 		}
 	}

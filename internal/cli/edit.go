@@ -40,8 +40,8 @@ func newEdit(ctx context.Context) *cobra.Command {
 		Long: `edit decrypts an encrypted file that a generator names (found in the repository, whose
 generator gives the key and the encryption context), or with --literal one literal of a
 generator file, opens it in $VISUAL, else $EDITOR, else vi, and when the editor exits having
-changed it, encrypts it again with the same key and context (an envelope over 4 KiB) and
-writes it atomically. Unchanged content, a failed editor or a signal write nothing.
+changed it, encrypts it again with the same key and context (an envelope over 4 KiB; a
+multi-key envelope again under all its keys) and writes it atomically. Unchanged content, a failed editor or a signal write nothing.
 
 This is the one command that puts plaintext in a file, because an editor needs one: a 0600
 file in a 0700 directory of its own, on a memory-backed filesystem where there is one
@@ -95,7 +95,8 @@ func (e *editCmd) run(ctx context.Context, cmd *cobra.Command, path string) erro
 	if err != nil {
 		return err
 	}
-	if t.settings.KeyID == "" {
+	keys := t.ct.KeyARNs() // a multi-key envelope is encrypted again under all its keys
+	if t.settings.KeyID == "" && keys == nil {
 		return usageError{fmt.Errorf("%s: the generator names no kms.keyId, so kmsgen cannot tell which key to encrypt the edit under: give --key-id", path)}
 	}
 	kms, err := awskms.FromEnv(os.Getenv)
@@ -138,7 +139,11 @@ func (e *editCmd) run(ctx context.Context, cmd *cobra.Command, path string) erro
 	if err := t.save(saveCtx, kms, edited); err != nil {
 		return fmt.Errorf("%s: %w; nothing was written", path, err)
 	}
-	fmt.Fprintf(stderr, "kmsgen: encrypted %s again under %s\n", path, t.settings.KeyID)
+	under := t.settings.KeyID
+	if keys != nil {
+		under = strings.Join(keys, ", ")
+	}
+	fmt.Fprintf(stderr, "kmsgen: encrypted %s again under %s\n", path, under)
 	return nil
 }
 
@@ -157,6 +162,7 @@ func (e *editCmd) target(ctx context.Context, path string, given api.KMS) (*edit
 		if err != nil {
 			return nil, fmt.Errorf("%s: literal %s: %w", path, e.literal, err)
 		}
+		l.Keys = ct.KeyARNs()
 		return &editTarget{name: e.literal, settings: l.KMS, ct: ct, literal: true,
 			save: func(ctx context.Context, kms *awskms.Client, p []byte) error { return l.Set(ctx, kms, p) }}, nil
 	}
@@ -178,7 +184,7 @@ func (e *editCmd) target(ctx context.Context, path string, given api.KMS) (*edit
 	}
 	return &editTarget{name: strings.TrimSuffix(filepath.Base(path), ".encrypted"), settings: sf.KMS, ct: ct, env: sf.Env,
 		save: func(ctx context.Context, kms *awskms.Client, p []byte) error {
-			text, err := encrypt.Text(ctx, kms, sf.KMS, p)
+			text, err := encrypt.TextKeys(ctx, kms, sf.KMS, ct.KeyARNs(), p)
 			if err != nil {
 				return err
 			}

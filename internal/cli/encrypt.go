@@ -68,6 +68,7 @@ func (k *kmsFlags) settings() (api.KMS, error) {
 
 type encryptCmd struct {
 	kms          kmsFlags
+	keyIDs       []string // every --key-id: more than one makes a multi-key envelope
 	prompt       bool
 	generator    string
 	literal      string
@@ -91,12 +92,21 @@ in FILE (replacing KEY's entry, or adding one), encrypted with the generator's k
 With --new-generator NAME, the input is a plaintext env file and a new generator named NAME
 is printed, with one literal per key, so that a review shows which keys changed.
 
+With --key-id given more than once, the output is a multi-key envelope whatever the size:
+the data key is wrapped under each key (keys in other regions or accounts, for disaster
+recovery), each recorded by its ARN, and any one of them decrypts it. Each key is called in
+its own region (a key ARN's, else --region or the AWS configuration's).
+
 Exit codes: 0 success, 1 failure (KMS, files), 2 wrong command line.`,
 		Example: `  # an env file, without a plaintext file on disk
   your-password-manager show app.env | kmsgen encrypt --key-id alias/myproject --context app=myproject > app.env.encrypted
 
   # one value, typed at the terminal, into a generator
   kmsgen encrypt --prompt --generator secrets.yaml --literal API_TOKEN
+
+  # an env file that a key in another region can also decrypt
+  kmsgen encrypt --key-id arn:aws:kms:eu-west-1:111122223333:key/1234abcd-... \
+      --key-id arn:aws:kms:us-east-1:111122223333:key/5678efgh-... --context app=myproject < app.env > app.env.encrypted
 
   # a generator with one ciphertext per key of an env file
   kmsgen encrypt --key-id alias/myproject --context app=myproject --new-generator app-secrets < app.env > secrets.yaml`,
@@ -111,6 +121,7 @@ Exit codes: 0 success, 1 failure (KMS, files), 2 wrong command line.`,
 		},
 	}
 	e.kms.add(cmd)
+	e.kms.repeatableKeyID(cmd, &e.keyIDs)
 	cmd.Flags().BoolVar(&e.prompt, "prompt", false, "read one value from the terminal, without echo")
 	cmd.Flags().StringVar(&e.generator, "generator", "", "generator file to write the ciphertext into (with --literal)")
 	cmd.Flags().StringVar(&e.literal, "literal", "", "the literals key to set in --generator")
@@ -123,6 +134,10 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 		return err
 	}
 	settings, err := e.kms.settings()
+	if err != nil {
+		return err
+	}
+	multi, err := e.multiKeys()
 	if err != nil {
 		return err
 	}
@@ -141,6 +156,7 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 			return err
 		}
 		settings = literal.KMS
+		literal.Keys = multi
 	}
 	if settings.KeyID == "" {
 		return usageError{errors.New("no key: give --key-id (or a generator whose kms.keyId is set)")}
@@ -156,7 +172,7 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 	}
 	switch {
 	case e.newGenerator != "":
-		out, err := encrypt.NewGenerator(ctx, gen.KMS, settings, e.newGenerator, plaintext)
+		out, err := encrypt.NewGenerator(ctx, gen.KMS, settings, e.newGenerator, plaintext, multi...)
 		if err != nil {
 			return err
 		}
@@ -172,12 +188,26 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 		_, err = fmt.Fprintf(cmd.OutOrStdout(), "set literal %s in %s\n", e.literal, literal.Path())
 		return err
 	}
-	text, err := encrypt.Text(ctx, gen.KMS, settings, plaintext)
+	text, err := encrypt.TextKeys(ctx, gen.KMS, settings, multi, plaintext)
 	if err != nil {
 		return err
 	}
 	_, err = cmd.OutOrStdout().Write(text)
 	return err
+}
+
+// multiKeys returns the --key-id values when there are several (a
+// multi-key envelope), each checked; nil for one or none.
+func (e *encryptCmd) multiKeys() ([]string, error) {
+	if len(e.keyIDs) < 2 {
+		return nil, nil
+	}
+	for i, id := range e.keyIDs {
+		if err := api.ValidateKeyID(id); err != nil {
+			return nil, usageError{fmt.Errorf("--key-id %d: %w", i+1, err)}
+		}
+	}
+	return e.keyIDs, nil
 }
 
 // flagOf is the flag that sets each kms field.

@@ -15,6 +15,8 @@ import (
 
 type reencryptCmd struct {
 	kms kmsFlags // only --key-id and --context: the rest stays the generator's
+	// addKeyIDs and removeKeyIDs change the keys of multi-key envelopes.
+	addKeyIDs, removeKeyIDs []string
 }
 
 func newReencrypt(ctx context.Context) *cobra.Command {
@@ -47,6 +49,17 @@ The caller needs kms:ReEncryptFrom on the old key and kms:ReEncryptTo on the new
 kms:Decrypt on the old key for envelopes when --context changes. Older commits still hold
 ciphertexts under the old key: keep it enabled as long as you may build them.
 
+  kmsgen reencrypt [--add-key-id KEY]... [--remove-key-id KEYARN]... PATH...
+With --add-key-id and --remove-key-id (repeatable, instead of --key-id), the envelopes of the
+generators get more or fewer keys, their nonce, tag and body unchanged byte for byte: an
+added key gets its own copy of the data key (unwrapped with one usable key of the envelope,
+checked against its body, and wrapped under the new key in that key's region; a version 1
+envelope's key is then recorded by its ARN), a removed key ARN loses its copy. The last key
+of an envelope is never removed, nor the key ARN kms.keyId pins. A direct KMS ciphertext has
+one key: adding a key to one is refused (use a KMS multi-region key for it, or encrypt it
+again with several --key-id); removing leaves it alone. kms.keyId is left as it is. This
+needs kms:Decrypt on one of the envelope's keys and kms:Encrypt on each key added.
+
 Environment: the AWS SDK's usual settings, and KMSGEN_TIMEOUT (per call, default 30s).
 
 Exit codes: 0 done (or nothing to do), 1 a generator, file or KMS call failed (no file
@@ -56,7 +69,11 @@ was changed), 2 wrong command line.`,
 
   # a new key and a new encryption context for one generator
   kmsgen reencrypt --key-id arn:aws:kms:eu-west-1:111122223333:alias/prod \
-      --context app=myproject --context env=prod overlays/prod/secrets.yaml`,
+      --context app=myproject --context env=prod overlays/prod/secrets.yaml
+
+  # let a key in another region also open every envelope, then drop an old key
+  kmsgen reencrypt --add-key-id arn:aws:kms:us-east-1:111122223333:key/5678efgh-... .
+  kmsgen reencrypt --remove-key-id arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-... .`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New("reencrypt needs at least one PATH: a generator file or a directory")}
@@ -69,11 +86,19 @@ was changed), 2 wrong command line.`,
 	}
 	cmd.Flags().StringVar(&r.kms.keyID, "key-id", "", "the new key: key ID, key ARN, alias (alias/NAME) or alias ARN (required)")
 	cmd.Flags().StringArrayVar(&r.kms.context, "context", nil, "the new encryption context, one k=v entry per flag (repeatable); without it each generator keeps its own")
+	cmd.Flags().StringArrayVar(&r.addKeyIDs, "add-key-id", nil, "wrap each envelope's data key under this key too, body unchanged (repeatable)")
+	cmd.Flags().StringArrayVar(&r.removeKeyIDs, "remove-key-id", nil, "remove this key ARN's copy of each envelope's data key, body unchanged (repeatable)")
 	return cmd
 }
 
 func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string) error {
-	if r.kms.keyID == "" {
+	rekey := len(r.addKeyIDs)+len(r.removeKeyIDs) > 0
+	switch {
+	case rekey && (r.kms.keyID != "" || len(r.kms.context) > 0):
+		return usageError{errors.New("--add-key-id and --remove-key-id change the keys of envelopes and keep everything else: they do not go with --key-id or --context")}
+	case rekey:
+		return r.runKeys(ctx, cmd, args)
+	case r.kms.keyID == "":
 		return usageError{errors.New("--key-id is required: the key to move the ciphertexts to")}
 	}
 	to, err := r.kms.settings()
@@ -94,6 +119,31 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 		return errors.New(rerr.Summary())
 	}
 	if err != nil {
+		return err
+	}
+	return res.WriteText(cmd.OutOrStdout())
+}
+
+// runKeys adds and removes envelope keys (--add-key-id, --remove-key-id).
+func (r *reencryptCmd) runKeys(ctx context.Context, cmd *cobra.Command, args []string) error {
+	opts := rotate.Options{AddKeyIDs: r.addKeyIDs, RemoveKeyIDs: r.removeKeyIDs}
+	if err := opts.Validate(); err != nil {
+		return usageError{err}
+	}
+	gen, err := fn.NewGenerator(os.Getenv)
+	if err != nil {
+		return err
+	}
+	opts.LoadRestrictor = gen.Restrictor
+	res, err := rotate.Paths(ctx, gen.KMS, args, opts)
+	var rerr *rotate.Error
+	switch {
+	case errors.As(err, &rerr):
+		for _, f := range rerr.Failures {
+			fmt.Fprintf(cmd.ErrOrStderr(), "kmsgen: %s\n", fn.OneLine(f))
+		}
+		return errors.New(rerr.Summary())
+	case err != nil:
 		return err
 	}
 	return res.WriteText(cmd.OutOrStdout())

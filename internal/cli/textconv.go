@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +68,9 @@ func runTextconv(ctx context.Context, w io.Writer, path string, settings api.KMS
 	if err != nil {
 		fmt.Fprintf(w, "# kmsgen: not a ciphertext kmsgen reads: %s\n", fn.OneLine(err))
 		return nil
+	}
+	if keys := ct.KeyARNs(); keys != nil {
+		fmt.Fprintf(w, "# kmsgen: a multi-key envelope; its data key is wrapped under %s\n", strings.Join(keys, ", "))
 	}
 	kms, err := awskms.FromEnv(os.Getenv)
 	if err != nil {

@@ -166,8 +166,15 @@ func (k *KMS) Env() []string {
 
 // Client returns a KMS client for the emulator.
 func (k *KMS) Client() *kms.Client {
+	return k.ClientIn(Region)
+}
+
+// ClientIn returns a KMS client for the emulator that signs its requests
+// for region: moto keeps the keys of each region apart, local-kms serves
+// one region whatever the signature says.
+func (k *KMS) ClientIn(region string) *kms.Client {
 	return kms.New(kms.Options{
-		Region:       Region,
+		Region:       region,
 		BaseEndpoint: aws.String(k.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
 	})
@@ -176,7 +183,13 @@ func (k *KMS) Client() *kms.Client {
 // CreateKey creates a symmetric key with an alias ("alias/x", optional)
 // and returns its ARN.
 func (k *KMS) CreateKey(ctx context.Context, alias string) (string, error) {
-	c := k.Client()
+	return k.CreateKeyIn(ctx, Region, alias)
+}
+
+// CreateKeyIn creates a symmetric key in region (on moto; local-kms has
+// only Region) with an alias ("alias/x", optional) and returns its ARN.
+func (k *KMS) CreateKeyIn(ctx context.Context, region, alias string) (string, error) {
+	c := k.ClientIn(region)
 	out, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("kmsgen test key " + alias)})
 	if err != nil {
 		return "", fmt.Errorf("%s CreateKey: %w", k.Name, err)
@@ -202,6 +215,12 @@ func (k *KMS) Encrypt(ctx context.Context, keyID string, context map[string]stri
 // DisableKey disables a key.
 func (k *KMS) DisableKey(ctx context.Context, keyID string) error {
 	_, err := k.Client().DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(keyID)})
+	return err
+}
+
+// EnableKey enables a key again.
+func (k *KMS) EnableKey(ctx context.Context, keyID string) error {
+	_, err := k.Client().EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(keyID)})
 	return err
 }
 

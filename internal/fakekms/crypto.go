@@ -14,7 +14,13 @@ const blobPrefix = "FAKEKMS1"
 // Encrypt makes a ciphertext as KMS Encrypt would, for test fixtures.
 func (s *Server) Encrypt(keyID string, context map[string]string, plaintext []byte) []byte {
 	s.mu.Lock()
-	k, err := s.resolve(keyID)
+	k, err := s.resolve(keyID, "")
+	for _, other := range s.keys { // a test fixture may name a key of any region
+		if err == nil {
+			break
+		}
+		k, err = s.resolve(keyID, other.region)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		panic(fmt.Sprintf("fakekms: Encrypt with %q: %v", keyID, err))
@@ -66,15 +72,20 @@ func contextAAD(context map[string]string) []byte {
 
 // decrypt opens blob as Decrypt does: with the context, checking a pinned
 // key and the key's state.
-func (s *Server) decrypt(blob []byte, keyID string, context map[string]string) (*key, []byte, *apiError) {
+func (s *Server) decrypt(blob []byte, keyID, region string, context map[string]string) (*key, []byte, *apiError) {
 	k, plaintext, apiErr := s.open(blob, context)
 	if k != nil && keyID != "" {
-		pinned, err := s.resolve(keyID)
+		pinned, err := s.resolve(keyID, region)
 		if err != nil {
 			return nil, nil, err
 		}
 		if pinned != k {
 			return nil, nil, &apiError{Code: "IncorrectKeyException", Message: "The key ID in the request does not identify a CMK that can perform this operation."}
+		}
+	}
+	if k != nil {
+		if err := inRegion(k, region); err != nil {
+			return nil, nil, err
 		}
 	}
 	if apiErr != nil {

@@ -764,3 +764,44 @@ func TestCallRegion(t *testing.T) {
 		})
 	}
 }
+
+// TestRegionalKeys: a key made with CreateKeyIn lives in its region, as a
+// KMS key does: found, used and named there only.
+func TestRegionalKeys(t *testing.T) {
+	srv, _ := start(t)
+	arn := srv.CreateKeyIn("us-east-1", "44444444-4444-4444-4444-444444444444", "alias/east")
+	if want := "arn:aws:kms:us-east-1:" + fakekms.Account + ":key/44444444-4444-4444-4444-444444444444"; arn != want {
+		t.Fatalf("ARN = %q, want %q", arn, want)
+	}
+	east, west := client(srv.URL, "us-east-1"), client(srv.URL, fakekms.Region)
+	ctx := context.Background()
+	out, err := east.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/east"), Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.KeyId); got != arn {
+		t.Errorf("Encrypt KeyId = %q, want %q", got, arn)
+	}
+	dec, err := east.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, KeyId: aws.String(arn)})
+	if err != nil || aws.ToString(dec.KeyId) != arn {
+		t.Errorf("Decrypt in its region: %v, KeyId %q", err, aws.ToString(dec.KeyId))
+	}
+	for name, call := range map[string]func() error{
+		"Encrypt by alias in another region": func() error {
+			_, err := west.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/east"), Plaintext: []byte("x")})
+			return err
+		},
+		"Decrypt in another region": func() error {
+			_, err := west.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob})
+			return err
+		},
+		"Decrypt pinned to its ARN in another region": func() error {
+			_, err := west.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, KeyId: aws.String(arn)})
+			return err
+		},
+	} {
+		if got := code(call()); got != "NotFoundException" {
+			t.Errorf("%s: code %q, want NotFoundException", name, got)
+		}
+	}
+}

@@ -108,8 +108,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	_, region := signingScope(r.Header.Get("Authorization"))
 	s.mu.Lock()
-	resp, apiErr := s.handle(op, req)
+	resp, apiErr := s.handle(op, req, region)
 	s.mu.Unlock()
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -139,32 +140,32 @@ func signingScope(authorization string) (accessKeyID, region string) {
 }
 
 // handle runs one operation; s.mu is held.
-func (s *Server) handle(op string, req request) (map[string]any, *apiError) {
+func (s *Server) handle(op string, req request, region string) (map[string]any, *apiError) {
 	switch op {
 	case "Decrypt":
-		k, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.KeyId, req.EncryptionContext)
+		k, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.KeyId, region, req.EncryptionContext)
 		if apiErr != nil {
 			return nil, apiErr
 		}
 		if req.DryRun {
 			return nil, &apiError{Code: "DryRunOperationException", Message: "The request would have succeeded, but the DryRun option is set."}
 		}
-		return map[string]any{"KeyId": ARN(k.id), "Plaintext": plaintext, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
+		return map[string]any{"KeyId": k.arn(), "Plaintext": plaintext, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
 	case "ReEncrypt":
-		_, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.SourceKeyId, req.SourceEncryptionContext)
+		_, plaintext, apiErr := s.decrypt(req.CiphertextBlob, req.SourceKeyId, region, req.SourceEncryptionContext)
 		if apiErr != nil {
 			return nil, apiErr
 		}
-		k, err := s.resolve(req.DestinationKeyId)
+		k, err := s.resolve(req.DestinationKeyId, region)
 		if err != nil {
 			return nil, err
 		}
 		if err := usable(k); err != nil {
 			return nil, err
 		}
-		return map[string]any{"KeyId": ARN(k.id), "CiphertextBlob": seal(k, req.DestinationEncryptionContext, plaintext)}, nil
+		return map[string]any{"KeyId": k.arn(), "CiphertextBlob": seal(k, req.DestinationEncryptionContext, plaintext)}, nil
 	case "GenerateDataKey":
-		k, err := s.resolve(req.KeyId)
+		k, err := s.resolve(req.KeyId, region)
 		if err != nil {
 			return nil, err
 		}
@@ -178,16 +179,16 @@ func (s *Server) handle(op string, req request) (map[string]any, *apiError) {
 		if _, err := rand.Read(dataKey); err != nil {
 			return nil, &apiError{Status: 500, Code: "KMSInternalException", Message: err.Error()}
 		}
-		return map[string]any{"KeyId": ARN(k.id), "Plaintext": dataKey, "CiphertextBlob": seal(k, req.EncryptionContext, dataKey)}, nil
+		return map[string]any{"KeyId": k.arn(), "Plaintext": dataKey, "CiphertextBlob": seal(k, req.EncryptionContext, dataKey)}, nil
 	case "Encrypt":
-		k, err := s.resolve(req.KeyId)
+		k, err := s.resolve(req.KeyId, region)
 		if err != nil {
 			return nil, err
 		}
 		if err := usable(k); err != nil {
 			return nil, err
 		}
-		return map[string]any{"KeyId": ARN(k.id), "CiphertextBlob": seal(k, req.EncryptionContext, req.Plaintext), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
+		return map[string]any{"KeyId": k.arn(), "CiphertextBlob": seal(k, req.EncryptionContext, req.Plaintext), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
 	}
 	return nil, &apiError{Code: "UnknownOperationException", Message: "fakekms does not implement " + op}
 }
