@@ -213,3 +213,46 @@ func TestReadmeLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseVersionNamed: the release version the docs, the examples and
+// the help name (image tags, artefact names, go install, pre-commit rev:,
+// build arguments) is the top entry of CHANGELOG.md, the one make release
+// is run for next, so that a newcomer's copy-paste names a version that
+// exists.
+func TestReleaseVersionNamed(t *testing.T) {
+	root := repoRoot(t)
+	changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
+	check(t, err)
+	top := regexp.MustCompile(`(?m)^## (v\d+\.\d+\.\d+)\b`).FindSubmatch(changelog)
+	if top == nil {
+		t.Fatal("CHANGELOG.md has no '## vX.Y.Z' entry")
+	}
+	want := string(top[1])
+	ref := regexp.MustCompile(`(?:kmsgen[:_@]|rev: |VERSION=|version=)(v\d+\.\d+\.\d+)`)
+	files := []string{"README.md", "Dockerfile", ".pre-commit-hooks.yaml"}
+	for _, dir := range []string{"examples", "internal/cli"} {
+		check(t, filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(root, p)
+				files = append(files, rel)
+			}
+			return err
+		}))
+	}
+	found := map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		check(t, err)
+		for _, m := range ref.FindAllSubmatch(data, -1) {
+			found[f]++
+			if got := string(m[1]); got != want {
+				t.Errorf("%s names %s (%q); CHANGELOG.md's top entry is %s", f, got, m[0], want)
+			}
+		}
+	}
+	for _, f := range []string{"README.md", "Dockerfile", "internal/cli/version.go", "examples/argocd/repo-server-sidecar-patch.yaml"} {
+		if found[f] == 0 {
+			t.Errorf("%s names no release version (want %s)", f, want)
+		}
+	}
+}

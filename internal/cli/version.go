@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.1.0".
+// version is set at build time with -ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.2.0".
 var version string
 
 // Version is the build-time version, else the module version.
@@ -26,9 +26,9 @@ func newVersion() *cobra.Command {
 		Use:   "version",
 		Short: "Print kmsgen's version",
 		Long: `version prints the version set when kmsgen was built (make build uses git describe;
--ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.1.0"), else the Go module version.`,
+-ldflags "-X kmsgen.dev/kmsgen/internal/cli.version=v0.2.0"), else the Go module version.`,
 		Example: `  kmsgen version
-  docker run --rm <your registry>/kmsgen:v0.1.0 version`,
+  docker run --rm <your registry>/kmsgen:v0.2.0 version`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), Version())
