@@ -338,7 +338,15 @@ func testRepo(t *testing.T, awsEnv []string, canary string) string {
 		"broken/secrets.yaml":              fmt.Sprintf(generator, "app.env.encrypted"),
 		"broken/app.env.encrypted":         broken,
 		"README.md":                        "an application repository\n",
+		"relexec/kustomization.yaml":       "resources: [deployment.yaml]\ngenerators: [secrets.yaml]\n",
+		"relexec/deployment.yaml":          deployment,
+		"relexec/secrets.yaml":             strings.Replace(fmt.Sprintf(generator, "app.env.encrypted"), "path: kmsgen", "path: ./kmsgen-fn", 1),
+		"relexec/app.env.encrypted":        good,
 	})
+	// An exec path inside the repository: a script with its exec bit.
+	if err := os.WriteFile(filepath.Join(repo, "relexec/kmsgen-fn"), []byte("#!/bin/sh\nexec kmsgen \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return repo
 }
 
@@ -508,6 +516,25 @@ func TestRealArgoCD(t *testing.T) {
 			if strings.Contains(logs, s) {
 				t.Errorf("the %s is in the sidecar's log", what)
 			}
+		}
+	})
+
+	t.Run("an exec path inside the repository needs preserveFileMode", func(t *testing.T) {
+		_, err := generate(t, repo, "relexec", nil, time.Minute)
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("generate with ./kmsgen-fn (0755 in the repository): %v, want permission denied", err)
+		}
+		// The same plugin.yaml with preserveFileMode: true, in a sidecar of its own.
+		preserving := strings.Replace(string(examplePlugin(t)), "\nspec:\n", "\nspec:\n  preserveFileMode: true\n", 1)
+		dir := shortDir(t)
+		t.Setenv(common.EnvPluginSockFilePath, dir)
+		startSidecar(t, []byte(preserving), dir, awsEnv...)
+		res, err := generate(t, repo, "relexec", nil, time.Minute)
+		if err != nil {
+			t.Fatalf("with preserveFileMode: %v", err)
+		}
+		if got := field(objects(t, res)["Secret"], "data", "CANARY"); got != canaryB64 {
+			t.Errorf("with preserveFileMode: Secret data.CANARY = %v", got)
 		}
 	})
 
