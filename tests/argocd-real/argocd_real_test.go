@@ -4,8 +4,9 @@
 // code (reposerver/repository.GenerateManifests, util/app/discovery,
 // cmpserver/apiclient, util/cmp), with kmsgen decrypting through local-kms.
 //
-// `make test-argocd` builds the cmp-server once per go.sum (it takes minutes)
-// and passes it in ARGOCD_CMP_SERVER; without it the test builds it.
+// `make test-argocd` builds the cmp-server once per go.mod and go.sum (it
+// takes minutes) and passes it in ARGOCD_CMP_SERVER; without it the test
+// builds it.
 package argocdreal
 
 import (
@@ -66,11 +67,11 @@ func setup(m *testing.M) (int, error) {
 	if root, err = filepath.Abs("../.."); err != nil {
 		return 0, err
 	}
-	for _, p := range []*string{&localKMS, &kustomize} {
-		name := map[*string]string{&localKMS: "local-kms", &kustomize: "kustomize"}[p]
-		if *p, err = exec.LookPath(name); err != nil {
-			return 0, fmt.Errorf("%s is not on PATH (make tools installs it into .tools/bin): %w", name, err)
-		}
+	if localKMS, err = exec.LookPath("local-kms"); err != nil {
+		return 0, fmt.Errorf("make tools installs local-kms into .tools/bin: %w", err)
+	}
+	if kustomize, err = exec.LookPath("kustomize"); err != nil {
+		return 0, fmt.Errorf("make tools installs kustomize into .tools/bin: %w", err)
 	}
 	tmp, err := os.MkdirTemp("", "argocd-real-")
 	if err != nil {
@@ -188,6 +189,8 @@ func startLocalKMS(t *testing.T) []string {
 		"PORT=" + strconv.Itoa(port), "KMS_REGION=eu-west-1", "KMS_ACCOUNT_ID=111122223333",
 		"KMS_DATA_PATH=" + dir, "KMS_SEED_PATH=" + filepath.Join(root, "examples/demo-key/local-kms-seed.yaml"),
 	}, "Local KMS started on", localKMS)
+	// It prints that just before it listens: the AWS SDK's retries of a
+	// refused connection cover the gap.
 	// Nothing of the machine's AWS configuration (AWS_CA_BUNDLE, profiles).
 	return []string{
 		"AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_REGION=eu-west-1",

@@ -6,11 +6,12 @@ module kmsgen.dev/kmsgen/tests/argocdreal
 go 1.27.3
 
 require (
-	// Argo CD v3.6.1, not v3.5.x: v3.5.x requires its gitops-engine module at a
-	// version that exists only inside its own repository (replace => ./gitops-engine,
-	// argoproj/argo-cd#27725), so it cannot be built as a dependency; from v3.6 on
-	// gitops-engine is tagged with each release. The cmp-server and the stream
-	// code (cmpserver/, util/cmp) differ from v3.5.1 only by tracing spans.
+	// Argo CD v3.6.1, not v3.5.x: v3.5.x requires github.com/argoproj/argo-cd/gitops-engine
+	// at a pseudo-version that the module proxy does not serve, and builds with
+	// replace => ./gitops-engine, a directory its module zip leaves out
+	// (argoproj/argo-cd#27725): it cannot be built as a dependency. From v3.6 on
+	// gitops-engine/v3 is tagged with each release. The cmp-server and the
+	// stream code (cmpserver/, util/cmp) differ from v3.5.1 only by tracing spans.
 	github.com/argoproj/argo-cd/v3 v3.6.1
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/sirupsen/logrus v1.10.2
