@@ -26,7 +26,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE ?= localhost/kmsgen:dev
 LDFLAGS := -s -w -X kmsgen.dev/kmsgen/internal/cli.version=$(VERSION)
 
-.PHONY: all build image images tools demo test fuzz vulncheck bench release release-snapshot lint clean
+.PHONY: all build image images tools demo test test-argocd fuzz vulncheck bench release release-snapshot lint clean
 
 all: build
 
@@ -86,6 +86,21 @@ test: tools build lint
 	@docker info >/dev/null 2>&1 || echo "NOTE: no Docker engine answers: the container tests will be SKIPPED (they say so with go test -v)"
 	go test -count=1 $$(go list ./... | grep -v '^kmsgen.dev/kmsgen/tests$$')
 	hack/test-e2e.sh
+
+## test-argocd: the real Argo CD (tests/argocd-real, a module of its own): its argocd-cmp-server runs examples/argocd/plugin.yaml, called as the repo server calls it, against local-kms
+# Building Argo CD takes minutes on two cores: its binary is kept in
+# $(ARGOCD_CACHE), keyed by the nested module's go.mod and go.sum (a new key
+# replaces the old binary, 300 MB). It is built with go test's settings (no
+# -trimpath), so the build cache also serves the test binary.
+ARGOCD_CACHE ?= $(TOOLS_DIR)
+ARGOCD_KEY = $(shell cat tests/argocd-real/go.mod tests/argocd-real/go.sum | sha256sum | cut -c1-16)
+ARGOCD_CMP_SERVER = $(ARGOCD_CACHE)/argocd-real-$(ARGOCD_KEY)/argocd-cmp-server
+test-argocd: tools
+	@test -x $(ARGOCD_CMP_SERVER) || { echo "building Argo CD into $(ARGOCD_CMP_SERVER)"; \
+	  rm -rf $(ARGOCD_CACHE)/argocd-real-*/ && mkdir -p $(dir $(ARGOCD_CMP_SERVER)) && cd tests/argocd-real && \
+	  go build -o $(ARGOCD_CMP_SERVER).tmp github.com/argoproj/argo-cd/v3/cmd && \
+	  mv $(ARGOCD_CMP_SERVER).tmp $(ARGOCD_CMP_SERVER); }
+	cd tests/argocd-real && go vet ./... && ARGOCD_CMP_SERVER=$(ARGOCD_CMP_SERVER) go test -count=1 -v ./...
 
 ## bench: paired, interleaved timings of kmsgen against kustomize's builtin generator and sops (see BENCHMARKS.md); BENCH_RUNS runs per side
 BENCH_RUNS ?= 7
