@@ -141,14 +141,14 @@ func TestCheck(t *testing.T) {
 			},
 			fields: []string{"envs[0]", "literals[0]", "files[0]", "files[1]"},
 			mention: []string{`envs[0] "app.env.encrypted": KMS could not decrypt it (InvalidCiphertextException)`,
-				"kms.encryptionContext: app=other"},
+				`kms.encryptionContext: {"app":"other"}`},
 			real: 4},
 		{name: "dry run: wrong encryption context", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				return threeSources(c, "app=a", "kms:\n  encryptionContext: {app: other}\n")
 			},
 			fields:  allThree,
-			mention: []string{"InvalidCiphertextException", "kms.encryptionContext: app=other"},
+			mention: []string{"InvalidCiphertextException", `kms.encryptionContext: {"app":"other"}`},
 			dry:     3},
 		{name: "missing file, valid literal not sent",
 			body: func(c *failureCase) string {

@@ -146,7 +146,7 @@ func TestFailuresLeakNothing(t *testing.T) {
 			body: func(c *failureCase) string {
 				return threeSources(c, "app=a", "kms:\n  encryptionContext:\n    app: other\n")
 			},
-			fields: allThree, mention: []string{"InvalidCiphertextException", "kms.encryptionContext: app=other"}, decryptCalls: 3},
+			fields: allThree, mention: []string{"InvalidCiphertextException", `kms.encryptionContext: {"app":"other"}`}, decryptCalls: 3},
 		{name: "another key pinned",
 			body:   func(c *failureCase) string { return threeSources(c, "", "kms:\n  keyId: alias/other\n") },
 			fields: allThree, mention: []string{"IncorrectKeyException", `kms.keyId "alias/other"`}, decryptCalls: 3},

@@ -126,7 +126,7 @@ ok   pkg/generator.yaml: KMSSecretGenerator "tls" (2 sources)
 					t.Errorf("%v: line 2 = %q, want %q", args, lines[1], want)
 				}
 				for _, want := range []string{`     files[0] "secrets/db-password.encrypted" (key "db-password"): KMS could not decrypt it`,
-					"InvalidCiphertextException", "kms.encryptionContext: app=myproject", "re-encrypt"} {
+					"InvalidCiphertextException", `kms.encryptionContext: {"app":"myproject"}`, "re-encrypt"} {
 					if !strings.Contains(lines[2], want) {
 						t.Errorf("%v: line 3 %q lacks %q", args, lines[2], want)
 					}

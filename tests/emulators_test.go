@@ -168,7 +168,7 @@ func TestEmulators(t *testing.T) {
 				want    []string
 			}{
 				{name: "wrong encryption context", kms: "  encryptionContext: {app: other}\n",
-					want: []string{"InvalidCiphertextException", "kms.encryptionContext: app=other"}},
+					want: []string{"InvalidCiphertextException", `kms.encryptionContext: {"app":"other"}`}},
 				{name: "no encryption context", kms: "  keyId: " + alias + "\n",
 					want: []string{"InvalidCiphertextException", "kms.encryptionContext: none"}},
 				{name: "another key pinned", kms: "  keyId: " + otherARN + "\n  encryptionContext: {app: myproject}\n",
