@@ -58,4 +58,3 @@ func install(dir string) (string, error) {
 	}
 	return dst, nil
 }
-
