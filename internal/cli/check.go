@@ -113,7 +113,7 @@ func runCheck(ctx context.Context, w, stderr io.Writer, paths []string, mode fn.
 // client, so that no AWS configuration is read and no credential is needed.
 func checkGenerator(mode fn.CheckMode, stderr io.Writer) (*fn.Generator, error) {
 	if mode != fn.CheckOffline {
-		return fn.NewGenerator(os.Getenv)
+		return newGenerator(stderr)
 	}
 	restrictor, err := fn.LoadRestrictorFromEnv(os.Getenv)
 	return &fn.Generator{Restrictor: restrictor}, err

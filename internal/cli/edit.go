@@ -99,7 +99,7 @@ func (e *editCmd) run(ctx context.Context, cmd *cobra.Command, path string) erro
 	if t.settings.KeyID == "" && keys == nil {
 		return usageError{fmt.Errorf("%s: the generator names no kms.keyId, so kmsgen cannot tell which key to encrypt the edit under: give --key-id", path)}
 	}
-	kms, err := awskms.FromEnv(os.Getenv)
+	kms, err := newKMS(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/encrypt"
 	"kmsgen.dev/kmsgen/internal/prompt"
@@ -146,7 +145,7 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 		return err
 	}
 	defer clear(plaintext)
-	gen, err := fn.NewGenerator(os.Getenv)
+	gen, err := newGenerator(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if err != nil {
 		return err
 	}
-	gen, err := fn.NewGenerator(os.Getenv)
+	gen, err := newGenerator(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
