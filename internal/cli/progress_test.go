@@ -44,7 +44,9 @@ func TestWaitingLine(t *testing.T) {
 	defer fake.Release()
 	var stdout bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- Main(context.Background(), []string{"build", "gen.yaml"}, strings.NewReader(""), &stdout, tty) }()
+	go func() {
+		done <- Main(context.Background(), []string{"build", "gen.yaml"}, strings.NewReader(""), &stdout, tty)
+	}()
 
 	var screen bytes.Buffer
 	buf := make([]byte, 256)
@@ -62,7 +64,7 @@ func TestWaitingLine(t *testing.T) {
 	readUntil("\rkmsgen: waiting for KMS (0 of 3 done)\x1b[K")
 	fake.Release()
 	readUntil("\rkmsgen: waiting for KMS (3 of 3 done)\x1b[K") // redrawn as calls end
-	readUntil("(3 of 3 done)\x1b[K\r\x1b[K")                  // then erased
+	readUntil("(3 of 3 done)\x1b[K\r\x1b[K")                   // then erased
 	if code := <-done; code != ExitOK {
 		t.Fatalf("exit %d; the terminal showed %q", code, screen.String())
 	}
