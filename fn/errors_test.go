@@ -3,6 +3,7 @@ package fn_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"kmsgen.dev/kmsgen/fn"
@@ -61,5 +62,38 @@ func TestErrorsGrouped(t *testing.T) {
 	}
 	if g := mixed.Grouped(); len(g) != 2 || len(g[0].Errors) != 2 || g[1].Message != "no such file" {
 		t.Errorf("Grouped() = %+v", g)
+	}
+}
+
+// TestCheckReportText: check's text says each failure once: sources of a
+// generator that fail alike on one line, and a failure already said for an
+// earlier generator referred to.
+func TestCheckReportText(t *testing.T) {
+	denied := errors.New("access denied")
+	src := func(gen string, i int, err error) *fn.Error {
+		return &fn.Error{File: gen + ".yaml", Generator: gen, Field: fmt.Sprintf("files[%d]", i), Source: fmt.Sprintf("files[%d] \"f%d\"", i, i), Err: err}
+	}
+	r := &fn.CheckReport{Generators: []fn.Checked{
+		{File: "a.yaml", ID: "a", Sources: 5, Err: fn.Errors{src("a", 0, denied), src("a", 1, denied), src("a", 2, errors.New("no such file")), src("a", 3, denied), src("a", 4, denied)}},
+		{File: "b.yaml", ID: "b", Sources: 1, Err: fn.Errors{src("b", 0, denied)}},
+		{File: "c.yaml", ID: "c", Sources: 2, Err: fn.Errors{src("c", 0, denied), src("c", 1, denied)}},
+		{File: "d.yaml", ID: "d", Sources: 1},
+	}}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `FAIL a.yaml: KMSSecretGenerator "a" (5 sources)
+     access denied (4 sources: files[0] "f0", files[1] "f1", files[3] "f3" and files[4] "f4")
+     files[2] "f2": no such file
+FAIL b.yaml: KMSSecretGenerator "b" (1 source)
+     files[0] "f0": the same error as for a.yaml: KMSSecretGenerator "a" above
+FAIL c.yaml: KMSSecretGenerator "c" (2 sources)
+     the same error as for a.yaml: KMSSecretGenerator "a" above (2 sources: files[0] "f0" and files[1] "f1")
+ok   d.yaml: KMSSecretGenerator "d" (1 source)
+4 KMSSecretGenerators checked: 1 ok, 3 failed; 0 warnings
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
