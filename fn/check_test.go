@@ -140,15 +140,16 @@ func TestCheck(t *testing.T) {
 				return fourSources(c, "app=a", "kms:\n  encryptionContext: {app: other}\n")
 			},
 			fields: []string{"envs[0]", "literals[0]", "files[0]", "files[1]"},
-			mention: []string{`envs[0] "app.env.encrypted": KMS could not decrypt it (InvalidCiphertextException)`,
-				"kms.encryptionContext: app=other"},
+			mention: []string{`KMSSecretGenerator "app-secrets": KMS could not decrypt it (InvalidCiphertextException)`,
+				`kms.encryptionContext: {"app":"other"}`,
+				`(4 sources: envs[0] "app.env.encrypted", literals[0] (inline) (key "TOKEN"), files[0] "tls.key.encrypted" (key "tls.key") and files[1] "big.pem.encrypted" (key "big.pem"))`},
 			real: 4},
 		{name: "dry run: wrong encryption context", mode: fn.CheckDryRun, fault: failReal,
 			body: func(c *failureCase) string {
 				return threeSources(c, "app=a", "kms:\n  encryptionContext: {app: other}\n")
 			},
 			fields:  allThree,
-			mention: []string{"InvalidCiphertextException", "kms.encryptionContext: app=other"},
+			mention: []string{"InvalidCiphertextException", `kms.encryptionContext: {"app":"other"}`},
 			dry:     3},
 		{name: "missing file, valid literal not sent",
 			body: func(c *failureCase) string {

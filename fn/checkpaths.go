@@ -2,6 +2,7 @@ package fn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,8 @@ type Checked struct {
 	ID string
 	// Sources is its number of sources; -1 when it could not be decoded.
 	Sources int
+	// SourceList are its sources, in order, when it could be decoded.
+	SourceList []api.Source
 	// Err is nil when the generator is fine, else Errors naming each
 	// failing source; it holds no plaintext.
 	Err error
@@ -80,7 +83,7 @@ func (g *Generator) CheckPaths(ctx context.Context, paths []string, mode CheckMo
 			c.Err = err
 			continue
 		}
-		c.Sources = len(in.Sources)
+		c.Sources, c.SourceList = len(in.Sources), in.Sources
 		if len(gen.AsResource) > 0 {
 			c.Err = Errors{{File: c.File, Generator: c.ID, Err: asResourceError(gen.AsResource)}}
 			continue
@@ -162,6 +165,7 @@ func repoWarnings(r *repo.Repository) []string {
 // content, is in it.
 func (r *CheckReport) WriteText(w io.Writer) error {
 	var b strings.Builder
+	said := map[string]string{} // a message said in full → the generator it was said for
 	for _, c := range r.Generators {
 		status := "ok  "
 		if c.Err != nil {
@@ -172,7 +176,7 @@ func (r *CheckReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, " (%s)", plural.Count(c.Sources, "source", "sources"))
 		}
 		b.WriteString("\n")
-		for _, p := range problems(c.Err) {
+		for _, p := range problems(c, said) {
 			fmt.Fprintf(&b, "     %s\n", p)
 		}
 	}
@@ -201,23 +205,146 @@ func (r *CheckReport) Err() error {
 	return nil
 }
 
-// problems returns one line per failure of err: the failing source (or
-// field) and the message, which names the fix. The file and the generator
+// problems returns the lines of c's failures: each source (or field) and
+// its message, which names the fix; sources that met the same failure on
+// one line (ErrorGroup), and a message already said in full for an
+// earlier generator (in said) only referred to. The file and the generator
 // are on the line above.
-func problems(err error) []string {
-	if err == nil {
+func problems(c Checked, said map[string]string) []string {
+	if c.Err == nil {
 		return nil
 	}
 	var es Errors
-	if !errors.As(err, &es) {
-		return []string{OneLine(err)}
+	if !errors.As(c.Err, &es) {
+		return []string{OneLine(c.Err)}
 	}
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = OneLine(e.Err)
-		if e.Source != "" {
-			lines[i] = e.Source + ": " + lines[i]
+	var lines []string
+	for _, g := range es.Grouped() {
+		msg := OneLine(g.Errors[0].Err)
+		label := g.Errors[0].Source
+		if label == "" {
+			label = g.Errors[0].Field
+		}
+		where := ""
+		if len(g.Errors) > 1 {
+			where = g.Where(false, false)
+		}
+		if before, ok := said[g.Message]; ok {
+			msg = "the same error as for " + before + " above"
+		} else {
+			said[g.Message] = fmt.Sprintf("%s: %s %q", c.File, api.Kind, c.ID)
+		}
+		switch {
+		case where != "":
+			lines = append(lines, fmt.Sprintf("%s (%s)", msg, where))
+		case label != "":
+			lines = append(lines, label+": "+msg)
+		default:
+			lines = append(lines, msg)
 		}
 	}
 	return lines
+}
+
+// CheckJSONVersion is the version of WriteJSON's schema; a change that
+// could break a reader gets a new one.
+const CheckJSONVersion = 1
+
+// Source statuses in WriteJSON.
+const (
+	StatusOK        = "ok"
+	StatusFailed    = "failed"
+	StatusUnchecked = "unchecked" // its generator failed elsewhere before this source was fully checked
+)
+
+type checkJSON struct {
+	Version    int             `json:"version"`
+	Mode       string          `json:"mode"`
+	OK         bool            `json:"ok"`
+	Summary    checkSummary    `json:"summary"`
+	Generators []generatorJSON `json:"generators"`
+	Warnings   []string        `json:"warnings"`
+}
+
+type checkSummary struct {
+	Generators int `json:"generators"`
+	OK         int `json:"ok"`
+	Failed     int `json:"failed"`
+	Warnings   int `json:"warnings"`
+}
+
+type generatorJSON struct {
+	File    string        `json:"file"`
+	ID      string        `json:"id"`
+	Status  string        `json:"status"`
+	Sources []sourceJSON  `json:"sources"`
+	Errors  []problemJSON `json:"errors"`
+}
+
+type sourceJSON struct {
+	Field  string `json:"field"`
+	Kind   string `json:"kind"`
+	Path   string `json:"path,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// modeNames name the check modes in WriteJSON, as the flags do.
+var modeNames = map[CheckMode]string{CheckDecrypt: "decrypt", CheckDryRun: "dry-run", CheckOffline: "offline"}
+
+var kindNames = map[api.SourceKind]string{api.Env: "env", api.Literal: "literal", api.File: "file"}
+
+type problemJSON struct {
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+// WriteJSON writes the report as one JSON document for CI (schema
+// CheckJSONVersion, documented in README.md): per generator its file, ID,
+// status, each source's status and error, and the failures that belong to
+// no one source; the warnings; a summary. Like WriteText, it holds no value
+// and no key read from decrypted content.
+func (r *CheckReport) WriteJSON(w io.Writer) error {
+	out := checkJSON{Version: CheckJSONVersion, Mode: modeNames[r.Mode], OK: r.Failed() == 0, Generators: []generatorJSON{}, Warnings: []string{},
+		Summary: checkSummary{Generators: len(r.Generators), OK: len(r.Generators) - r.Failed(), Failed: r.Failed(), Warnings: len(r.Warnings)}}
+	for _, c := range r.Generators {
+		g := generatorJSON{File: c.File, ID: c.ID, Status: StatusOK, Sources: []sourceJSON{}, Errors: []problemJSON{}}
+		bySource := map[string][]string{}
+		if c.Err != nil {
+			g.Status = StatusFailed
+			var es Errors
+			if !errors.As(c.Err, &es) {
+				es = Errors{{Err: c.Err}}
+			}
+			fields := map[string]bool{}
+			for _, s := range c.SourceList {
+				fields[s.Field] = true
+			}
+			for _, e := range es {
+				msg := OneLine(e.Err)
+				if fields[e.Field] {
+					bySource[e.Field] = append(bySource[e.Field], msg)
+				} else {
+					g.Errors = append(g.Errors, problemJSON{Field: e.Field, Error: msg})
+				}
+			}
+		}
+		for _, s := range c.SourceList {
+			sj := sourceJSON{Field: s.Field, Kind: kindNames[s.Kind], Path: s.Path, Key: s.Key, Status: StatusOK}
+			switch {
+			case len(bySource[s.Field]) > 0:
+				sj.Status, sj.Error = StatusFailed, strings.Join(bySource[s.Field], "; ")
+			case c.Err != nil:
+				sj.Status = StatusUnchecked
+			}
+			g.Sources = append(g.Sources, sj)
+		}
+		out.Generators = append(out.Generators, g)
+	}
+	out.Warnings = append(out.Warnings, r.Warnings...)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }

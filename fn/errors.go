@@ -52,8 +52,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errors are all the failures of one run, in generator and source order.
 type Errors []*Error
 
-// Error reports the first failure in full and says where the others are;
-// each one is in full in the function's results.
+// Error reports the first failure in full, once for every source that met
+// the same one (ErrorGroup.String), and says where the others are; each
+// one is in full in the function's results.
 func (es Errors) Error() string {
 	switch len(es) {
 	case 0:
@@ -61,11 +62,124 @@ func (es Errors) Error() string {
 	case 1:
 		return es[0].Error()
 	}
-	where := make([]string, 0, len(es)-1)
-	for _, e := range es[1:] {
-		where = append(where, e.where())
+	groups := es.Grouped()
+	first := groups[0].String()
+	var where []string
+	for _, g := range groups[1:] {
+		for _, e := range g.Errors {
+			where = append(where, e.where())
+		}
 	}
-	return fmt.Sprintf("%s (and %d more errors: %s)", es[0].Error(), len(es)-1, strings.Join(where, ", "))
+	if len(where) == 0 {
+		return first
+	}
+	return fmt.Sprintf("%s (and %d more errors: %s)", first, len(where), List(where, MaxListed))
+}
+
+// MaxListed is how many places a message lists before "and N more".
+const MaxListed = 3
+
+// ErrorGroup is failures whose messages are identical once their file,
+// generator and source are left out: one cause met by many sources (a KMS
+// endpoint that does not answer, a key that is denied), to be said once.
+type ErrorGroup struct {
+	// Message is what they share: the message without file, generator and
+	// source.
+	Message string
+	Errors  Errors
+}
+
+// Grouped groups es by message without file, generator and source, in
+// order of first appearance. It is the one place kmsgen folds identical
+// failures.
+func (es Errors) Grouped() []ErrorGroup {
+	index := map[string]int{}
+	var groups []ErrorGroup
+	for _, e := range es {
+		m := e.Err.Error()
+		if i, ok := index[m]; ok {
+			groups[i].Errors = append(groups[i].Errors, e)
+			continue
+		}
+		index[m] = len(groups)
+		groups = append(groups, ErrorGroup{Message: m, Errors: Errors{e}})
+	}
+	return groups
+}
+
+// String is the group as one message: the error itself when alone, else
+// the shared message once, after the file and generator when all share
+// them, with a bounded list of where it happened:
+// `KMSSecretGenerator "app": access denied: … (40 sources: files[0] "a", files[1] "b", files[2] "c" and 37 more)`.
+func (g ErrorGroup) String() string {
+	if len(g.Errors) == 1 {
+		return g.Errors[0].Error()
+	}
+	first := g.Errors[0]
+	sameFile, sameGen := true, true
+	for _, e := range g.Errors[1:] {
+		sameFile = sameFile && e.File == first.File
+		sameGen = sameGen && sameFile && e.Generator == first.Generator
+	}
+	var b strings.Builder
+	if sameFile && first.File != "" {
+		b.WriteString(first.File + ": ")
+	}
+	if sameGen && first.Generator != "" {
+		fmt.Fprintf(&b, "KMSSecretGenerator %q: ", first.Generator)
+	}
+	fmt.Fprintf(&b, "%s (%s)", g.Message, g.Where(!sameFile, !sameGen))
+	return b.String()
+}
+
+// Where is where the group's failures are, counted and listed up to
+// MaxListed: "40 sources: files[0] "a", files[1] "b", files[2] "c" and 37
+// more". withFile and withGenerator name each one's file and generator.
+func (g ErrorGroup) Where(withFile, withGenerator bool) string {
+	places := make([]string, len(g.Errors))
+	sources, generators := 0, 0
+	for i, e := range g.Errors {
+		var parts []string
+		if withFile && e.File != "" {
+			parts = append(parts, e.File+":")
+		}
+		if (withGenerator || e.Source == "" && e.Field == "") && e.Generator != "" {
+			parts = append(parts, fmt.Sprintf("KMSSecretGenerator %q", e.Generator))
+		}
+		switch {
+		case e.Source != "":
+			parts = append(parts, e.Source)
+			sources++
+		case e.Field != "":
+			parts = append(parts, e.Field)
+			sources++
+		default:
+			generators++
+		}
+		places[i] = strings.Join(parts, " ")
+	}
+	noun := "places"
+	switch len(g.Errors) {
+	case sources:
+		noun = "sources"
+	case generators:
+		noun = "generators"
+	}
+	return fmt.Sprintf("%d %s: %s", len(g.Errors), noun, List(places, MaxListed))
+}
+
+// List joins items as prose, "a, b and c", naming at most max of them:
+// "a, b, c and 37 more" (all of them when only one more would be left).
+func List(items []string, max int) string {
+	switch {
+	case len(items) == 0:
+		return ""
+	case len(items) > max+1:
+		return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
+	case len(items) == 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // Unwrap gives errors.Is and errors.As every failure.

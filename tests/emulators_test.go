@@ -168,13 +168,13 @@ func TestEmulators(t *testing.T) {
 				want    []string
 			}{
 				{name: "wrong encryption context", kms: "  encryptionContext: {app: other}\n",
-					want: []string{"InvalidCiphertextException", "kms.encryptionContext: app=other"}},
+					want: []string{"InvalidCiphertextException", `kms.encryptionContext: {"app":"other"}`}},
 				{name: "no encryption context", kms: "  keyId: " + alias + "\n",
 					want: []string{"InvalidCiphertextException", "kms.encryptionContext: none"}},
 				{name: "another key pinned", kms: "  keyId: " + otherARN + "\n  encryptionContext: {app: myproject}\n",
 					// local-kms answers InvalidCiphertextException, moto AccessDeniedException;
 					// real KMS IncorrectKeyException. All must fail.
-					want: []string{`KMSSecretGenerator "app-secrets": envs[0] "app.env.encrypted"`}},
+					want: []string{`KMSSecretGenerator "app-secrets": `, `envs[0] "app.env.encrypted"`}},
 				{name: "missing alias", kms: "  keyId: alias/does-not-exist\n  encryptionContext: {app: myproject}\n",
 					want: []string{"NotFoundException", "alias/does-not-exist was not found in region eu-west-1"}},
 				{name: "disabled key", only: "local-kms", dataKey: disabledARN,

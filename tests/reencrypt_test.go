@@ -105,8 +105,8 @@ func TestReencryptEmulators(t *testing.T) {
 reencrypted secrets.yaml literals[0] (inline text)
 reencrypted tls.key.raw (raw)
 reencrypted big.json.encrypted (envelope, body sealed again for the new context)
-updated secrets.yaml: KMSSecretGenerator "app-secrets": kms.keyId ` + newARN + `, kms.encryptionContext app=new,env=prod
-done: 4 ciphertexts (3 in files, 1 inline) of 1 generator now under ` + newARN + `, encryption context app=new,env=prod
+updated secrets.yaml: KMSSecretGenerator "app-secrets": kms.keyId ` + newARN + `, kms.encryptionContext {"app":"new","env":"prod"}
+done: 4 ciphertexts (3 in files, 1 inline) of 1 generator now under ` + newARN + `, encryption context {"app":"new","env":"prod"}
 `
 			if diff := cmp.Diff(wantOut, res.stdout); diff != "" {
 				t.Errorf("reencrypt stdout (-want +got):\n%s", diff)

@@ -79,6 +79,57 @@ type Client struct {
 
 	// sdkLog takes what the SDK would log: stderr belongs to kmsgen.
 	sdkLog sdkLogger
+
+	progress  Progress
+	following atomic.Int32 // batches and calls being followed now
+}
+
+// Progress follows the KMS calls of a Client, for a person waiting: it is
+// called when a batch of total distinct calls starts (a single call is a
+// batch of one), and returns step, called with the number of calls done
+// each time one ends (from any goroutine, one at a time), and end, called
+// once when the batch is over.
+type Progress func(total int) (step func(done int), end func())
+
+// SetProgress has p follow the calls from now on; nil stops following.
+// Set it before the Client is used.
+func (d *Client) SetProgress(p Progress) { d.progress = p }
+
+// begin starts following a batch of total calls: tick counts one call
+// done (safe from any goroutine, and the counts reach Progress in order);
+// both do nothing when nothing follows.
+func (d *Client) begin(total int) (tick func(), end func()) {
+	if d.progress == nil || total == 0 {
+		return func() {}, func() {}
+	}
+	d.following.Add(1)
+	var mu sync.Mutex
+	done := 0
+	step, stop := d.progress(total)
+	return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			done++
+			step(done)
+		}, func() {
+			stop()
+			d.following.Add(-1)
+		}
+}
+
+// single follows one call made on its own (Encrypt, Decrypt, ...); the
+// func it returns ends it. Inside a batch, or inside another call followed
+// (a public operation made of others), it follows nothing: the outer one
+// counts it.
+func (d *Client) single() func() {
+	if d.progress == nil || d.following.Load() > 0 {
+		return func() {}
+	}
+	tick, end := d.begin(1)
+	return func() {
+		tick()
+		end()
+	}
 }
 
 type clientKey struct{ region, endpoint, role string }
@@ -161,6 +212,7 @@ func (d *Client) forEachDistinct(ctx context.Context, reqs []Request, do func(co
 	groups := groupIdentical(reqs)
 	late := make([]bool, len(groups))
 	sem := make(chan struct{}, d.opts.Concurrency)
+	tick, end := d.begin(len(groups))
 	var wg sync.WaitGroup
 	for k, g := range groups {
 		wg.Add(1)
@@ -180,9 +232,11 @@ func (d *Client) forEachDistinct(ctx context.Context, reqs []Request, do func(co
 			for _, i := range g {
 				results[i] = r
 			}
+			tick()
 		}()
 	}
 	wg.Wait()
+	end()
 	d.failLate(results, groups, late)
 	return results
 }

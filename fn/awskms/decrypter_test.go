@@ -88,7 +88,7 @@ func TestDecryptErrors(t *testing.T) {
 		contains  []string
 	}{
 		{name: "wrong context", target: Target{Context: map[string]string{"app": "other"}},
-			code: "InvalidCiphertextException", wantCalls: 1, contains: []string{"kms.encryptionContext: app=other", "re-encrypt"}},
+			code: "InvalidCiphertextException", wantCalls: 1, contains: []string{`kms.encryptionContext: {"app":"other"}`, "re-encrypt"}},
 		{name: "missing context", target: Target{},
 			code: "InvalidCiphertextException", wantCalls: 1, contains: []string{"kms.encryptionContext: none"}},
 		{name: "other key pinned", target: Target{KeyID: "alias/b", Context: ctx},

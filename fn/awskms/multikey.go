@@ -59,12 +59,14 @@ func KeyOrder(keys []Wrapped, region string) []int {
 // under several keys, and returns the plaintext and the ARN of the key
 // that decrypted it. See Request.Keys.
 func (d *Client) DecryptAny(ctx context.Context, t Target, keys []Wrapped) ([]byte, string, error) {
+	defer d.single()()
 	return d.decryptAny(ctx, t, keys, d.decryptKey)
 }
 
 // DecryptKey decrypts blob under t and returns the plaintext and the ARN
 // of the key KMS decrypted it with.
 func (d *Client) DecryptKey(ctx context.Context, t Target, blob []byte) ([]byte, string, error) {
+	defer d.single()()
 	return d.decryptKey(ctx, t, blob)
 }
 
@@ -134,6 +136,7 @@ func (d *Client) canDecryptKey(ctx context.Context, t Target, blob []byte) ([]by
 // EncryptKey encrypts plaintext as Encrypt does and also returns the ARN of
 // the key KMS encrypted it under (an alias or key ID resolved).
 func (d *Client) EncryptKey(ctx context.Context, t Target, plaintext []byte) ([]byte, string, error) {
+	defer d.single()()
 	out, w, err := d.encrypt(ctx, t, plaintext)
 	if err != nil {
 		return nil, "", err
@@ -145,6 +148,7 @@ func (d *Client) EncryptKey(ctx context.Context, t Target, plaintext []byte) ([]
 // GenerateDataKeyARN is GenerateDataKey that also returns the ARN of the
 // key KMS wrapped the data key under.
 func (d *Client) GenerateDataKeyARN(ctx context.Context, t Target) (plaintext, wrapped []byte, keyARN string, err error) {
+	defer d.single()()
 	out, w, err := d.generateDataKey(ctx, t)
 	if err != nil {
 		return nil, nil, "", err

@@ -25,12 +25,14 @@ func noKeyID(op string) *Error {
 
 // Decrypt decrypts one ciphertext.
 func (d *Client) Decrypt(ctx context.Context, t Target, blob []byte) ([]byte, error) {
+	defer d.single()()
 	return d.decryptOne(ctx, Request{Blob: blob, Target: t})
 }
 
 // Encrypt encrypts at most MaxPlaintext bytes under t.KeyID, bound to
 // t.Context, and returns the CiphertextBlob.
 func (d *Client) Encrypt(ctx context.Context, t Target, plaintext []byte) ([]byte, error) {
+	defer d.single()()
 	out, _, err := d.encrypt(ctx, t, plaintext)
 	if err != nil {
 		return nil, err
@@ -61,6 +63,7 @@ func (d *Client) encrypt(ctx context.Context, t Target, plaintext []byte) (*kms.
 // GenerateDataKey returns a new AES-256 data key in plaintext and wrapped
 // under t.KeyID with t.Context. The caller erases the plaintext after use.
 func (d *Client) GenerateDataKey(ctx context.Context, t Target) (plaintext, wrapped []byte, err error) {
+	defer d.single()()
 	out, _, err := d.generateDataKey(ctx, t)
 	if err != nil {
 		return nil, nil, err
@@ -93,6 +96,7 @@ func (d *Client) generateDataKey(ctx context.Context, t Target) (*kms.GenerateDa
 // (key and context) inside KMS: the plaintext never leaves KMS. Both must be
 // in one region, endpoint and role, since ReEncrypt is one regional call.
 func (d *Client) ReEncrypt(ctx context.Context, src, dst Target, blob []byte) ([]byte, error) {
+	defer d.single()()
 	if dst.KeyID == "" {
 		return nil, noKeyID("ReEncrypt")
 	}
@@ -129,6 +133,7 @@ func (d *Client) ReEncrypt(ctx context.Context, src, dst Target, blob []byte) ([
 // (some emulators) decrypts instead, which proves as much; the plaintext is
 // discarded at once.
 func (d *Client) CanDecrypt(ctx context.Context, t Target, blob []byte) error {
+	defer d.single()()
 	client, w, err := d.prepare(ctx, t, "Decrypt")
 	if err != nil {
 		return err

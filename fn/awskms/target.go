@@ -1,7 +1,7 @@
 package awskms
 
 import (
-	"fmt"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -62,19 +62,31 @@ func (t Target) KeyRegion() string {
 	return ""
 }
 
-// ContextString shows an encryption context in messages: k=v,k=v with
-// sorted keys, or "none". (The context is not secret: KMS logs it in
-// clear.)
+// ContextString shows an encryption context in messages, unambiguously
+// whatever its keys and values hold (commas, '=', quotes): a JSON object
+// with sorted keys, {"app":"demo","env":"prod"}, as the AWS CLI takes it;
+// "none" when empty. (The context is not secret: KMS logs it in clear.)
 func ContextString(ctx map[string]string) string {
 	if len(ctx) == 0 {
 		return "none"
 	}
 	var b strings.Builder
+	b.WriteString("{")
 	for i, k := range slices.Sorted(maps.Keys(ctx)) {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, "%s=%s", k, ctx[k])
+		b.WriteString(jsonString(k) + ":" + jsonString(ctx[k]))
 	}
+	b.WriteString("}")
 	return b.String()
+}
+
+// jsonString is s as a JSON string, without escaping <, > and &.
+func jsonString(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -509,7 +509,7 @@ func TestRefusedBeforeAnyCall(t *testing.T) {
 					"b.yaml":             head("b") + "files: [shared.encrypted]\nkms: {keyId: alias/old, encryptionContext: {app: b}}\n",
 				}
 			},
-			want: []string{`b.yaml: KMSSecretGenerator "b": files[0] "shared.encrypted" (key "shared"): the file is also used by envs[0] "shared.encrypted" of a.yaml: KMSSecretGenerator "a", whose kms settings differ (keyId alias/old, encryptionContext app=b here, keyId alias/old, encryptionContext none there), so it cannot be re-encrypted for both`}},
+			want: []string{`b.yaml: KMSSecretGenerator "b": files[0] "shared.encrypted" (key "shared"): the file is also used by envs[0] "shared.encrypted" of a.yaml: KMSSecretGenerator "a", whose kms settings differ (keyId alias/old, encryptionContext {"app":"b"} here, keyId alias/old, encryptionContext none there), so it cannot be re-encrypted for both`}},
 		{name: "the new key in another region",
 			files: func(*fakekms.Server) map[string]string {
 				return map[string]string{"a.yaml": head("a") + "kms: {region: eu-west-1}\n"}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +33,7 @@ Paths in a generator are relative to its file's directory.`,
 				}
 				files = append(files, f)
 			}
-			gen, err := fn.NewGenerator(os.Getenv)
+			gen, err := newGenerator(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -13,6 +14,7 @@ import (
 
 func newCheck(ctx context.Context) *cobra.Command {
 	var dryRun, offline bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "check PATH...",
 		Short: "Check every KMSSecretGenerator under PATH, for CI, printing no value",
@@ -23,6 +25,10 @@ leading outside), every ciphertext (decrypted with KMS, envelopes opened), the e
 inside them and every key. It prints one line per generator, "ok" or "FAIL" followed by one
 indented line per problem naming the source and what to do, then the warnings and a summary.
 No value, and no key read from decrypted content, is ever printed.
+
+With -o json it prints one JSON document instead, for CI: per generator its file, ID and
+status, each source's status and error, the failures of no one source, the warnings and a
+summary (the schema is in README.md); the exit code is the same.
 
 With --dry-run nothing is decrypted: check reads and parses every ciphertext and asks KMS,
 with Decrypt DryRun, whether this identity may decrypt each one (an envelope's data key)
@@ -51,7 +57,10 @@ command line.`,
   kmsgen check --dry-run overlays/prod kpt/secrets.yaml
 
   # before a commit, without AWS: generators valid, no plaintext where a ciphertext belongs
-  kmsgen check --offline .`,
+  kmsgen check --offline .
+
+  # machine-readable: the failing sources
+  kmsgen check -o json . | jq -r '.generators[].sources[] | select(.status == "failed") | .field + ": " + .error'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{cobra.MinimumNArgs(1)(cmd, args)}
@@ -69,16 +78,20 @@ command line.`,
 			case offline:
 				mode = fn.CheckOffline
 			}
-			return runCheck(ctx, cmd.OutOrStdout(), args, mode)
+			if output != "text" && output != "json" {
+				return usageError{fmt.Errorf("-o %q: want text or json", output)}
+			}
+			return runCheck(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, mode, output == "json")
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only ask KMS whether Decrypt is allowed (Decrypt DryRun); decrypt nothing")
 	cmd.Flags().BoolVar(&offline, "offline", false, "call no AWS API: check the generators and that every source is a ciphertext (the pre-commit hook)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json (for CI; the schema is in README.md)")
 	return cmd
 }
 
-func runCheck(ctx context.Context, w io.Writer, paths []string, mode fn.CheckMode) error {
-	gen, err := checkGenerator(mode)
+func runCheck(ctx context.Context, w, stderr io.Writer, paths []string, mode fn.CheckMode, asJSON bool) error {
+	gen, err := checkGenerator(mode, stderr)
 	if err != nil {
 		return err
 	}
@@ -86,7 +99,11 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, mode fn.CheckMod
 	if err != nil {
 		return err
 	}
-	if err := report.WriteText(w); err != nil {
+	write := report.WriteText
+	if asJSON {
+		write = report.WriteJSON
+	}
+	if err := write(w); err != nil {
 		return err
 	}
 	return report.Err()
@@ -94,9 +111,9 @@ func runCheck(ctx context.Context, w io.Writer, paths []string, mode fn.CheckMod
 
 // checkGenerator is the Generator check uses: offline, one with no KMS
 // client, so that no AWS configuration is read and no credential is needed.
-func checkGenerator(mode fn.CheckMode) (*fn.Generator, error) {
+func checkGenerator(mode fn.CheckMode, stderr io.Writer) (*fn.Generator, error) {
 	if mode != fn.CheckOffline {
-		return fn.NewGenerator(os.Getenv)
+		return newGenerator(stderr)
 	}
 	restrictor, err := fn.LoadRestrictorFromEnv(os.Getenv)
 	return &fn.Generator{Restrictor: restrictor}, err

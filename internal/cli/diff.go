@@ -41,7 +41,7 @@ Exit codes: 0 (with --exit-code: 0 no difference, 1 a difference), 1 a generator
 			if err != nil {
 				return err
 			}
-			differ, err := runDiff(ctx, cmd.OutOrStdout(), rev, paths)
+			differ, err := runDiff(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), rev, paths)
 			if err != nil {
 				return err
 			}
@@ -80,7 +80,7 @@ func diffArgs(ctx context.Context, args []string, dash int) (rev string, paths [
 
 // runDiff prints how the generators under paths differ between rev and the
 // working tree, and reports whether any does.
-func runDiff(ctx context.Context, w io.Writer, rev string, paths []string) (bool, error) {
+func runDiff(ctx context.Context, w, stderr io.Writer, rev string, paths []string) (bool, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return false, err
@@ -118,7 +118,7 @@ func runDiff(ctx context.Context, w io.Writer, rev string, paths []string) (bool
 			return false, usageError{fmt.Errorf("%s exists neither in the working tree nor at %s (a revision goes first; put -- before paths)", paths[i], rev)}
 		}
 	}
-	gen, err := fn.NewGenerator(os.Getenv)
+	gen, err := newGenerator(stderr)
 	if err != nil {
 		return false, err
 	}

@@ -84,12 +84,12 @@ type editTarget struct {
 }
 
 func (e *editCmd) run(ctx context.Context, cmd *cobra.Command, path string) error {
-	if !e.noTerminal && !(isTerminal(os.Stdin) && isTerminal(os.Stdout)) {
-		return usageError{errors.New("edit opens an editor and needs a terminal (stdin and stdout); --no-terminal runs the editor anyway")}
-	}
 	given, err := e.kms.settings()
 	if err != nil {
 		return err
+	}
+	if !e.noTerminal && !(isTerminal(os.Stdin) && isTerminal(os.Stdout)) {
+		return usageError{errors.New("edit opens an editor and needs a terminal (stdin and stdout); --no-terminal runs the editor anyway")}
 	}
 	t, err := e.target(ctx, path, given)
 	if err != nil {
@@ -99,7 +99,7 @@ func (e *editCmd) run(ctx context.Context, cmd *cobra.Command, path string) erro
 	if t.settings.KeyID == "" && keys == nil {
 		return usageError{fmt.Errorf("%s: the generator names no kms.keyId, so kmsgen cannot tell which key to encrypt the edit under: give --key-id", path)}
 	}
-	kms, err := awskms.FromEnv(os.Getenv)
+	kms, err := newKMS(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"kmsgen.dev/kmsgen/fn"
 	"kmsgen.dev/kmsgen/fn/api"
 	"kmsgen.dev/kmsgen/fn/encrypt"
 	"kmsgen.dev/kmsgen/internal/prompt"
@@ -25,35 +23,16 @@ type kmsFlags struct {
 
 func (k *kmsFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.keyID, "key-id", "", "key ID, key ARN, alias (alias/NAME) or alias ARN")
-	cmd.Flags().StringArrayVar(&k.context, "context", nil, "encryption context entry k=v (repeatable)")
+	addContextFlag(cmd, &k.context, contextFlagUsage)
 	cmd.Flags().StringVar(&k.region, "region", "", "AWS region (else the key ARN's, else the AWS configuration's)")
 	cmd.Flags().StringVar(&k.endpoint, "endpoint", "", "KMS endpoint URL (else AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)")
 	cmd.Flags().StringVar(&k.roleARN, "role-arn", "", "IAM role to assume before calling KMS")
 }
 
-// contextMap parses the --context flags; nil when none was given.
-func (k *kmsFlags) contextMap() (map[string]string, error) {
-	if len(k.context) == 0 {
-		return nil, nil
-	}
-	m := map[string]string{}
-	for _, kv := range k.context {
-		key, value, ok := strings.Cut(kv, "=")
-		if !ok || key == "" {
-			return nil, usageError{fmt.Errorf("--context %q: want key=value", kv)}
-		}
-		if _, dup := m[key]; dup {
-			return nil, usageError{fmt.Errorf("--context %s given twice", key)}
-		}
-		m[key] = value
-	}
-	return m, nil
-}
-
 // settings are the flags as kms settings; a key ID that is not one is a
 // usage error.
 func (k *kmsFlags) settings() (api.KMS, error) {
-	ctx, err := k.contextMap()
+	ctx, err := parseContext(k.context)
 	if err != nil {
 		return api.KMS{}, err
 	}
@@ -166,7 +145,7 @@ func (e *encryptCmd) run(ctx context.Context, cmd *cobra.Command, args []string)
 		return err
 	}
 	defer clear(plaintext)
-	gen, err := fn.NewGenerator(os.Getenv)
+	gen, err := newGenerator(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

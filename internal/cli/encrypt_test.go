@@ -102,8 +102,8 @@ func TestEncryptUsage(t *testing.T) {
 		want  string
 	}{
 		{"no key", "x", []string{"encrypt"}, ExitUsage, "no key: give --key-id"},
-		{"bad context", "x", []string{"encrypt", "--key-id", "alias/app", "--context", "novalue"}, ExitUsage, `--context "novalue": want key=value`},
-		{"repeated context", "x", []string{"encrypt", "--key-id", "alias/app", "--context", "a=1", "--context", "a=2"}, ExitUsage, "--context a given twice"},
+		{"bad context", "x", []string{"encrypt", "--key-id", "alias/app", "--context", "novalue"}, ExitUsage, `--context "novalue": want k=v, k1=v1,k2=v2 or JSON`},
+		{"repeated context", "x", []string{"encrypt", "--key-id", "alias/app", "--context", "a=1", "--context", "a=2"}, ExitUsage, `--context: key "a" given twice`},
 		{"not a KMS ARN", "x", []string{"encrypt", "--key-id", "arn:aws:s3:::b"}, ExitUsage, "is not a KMS key or alias ARN"},
 		{"generator without literal", "x", []string{"encrypt", "--generator", gen}, ExitUsage, "--generator and --literal go together"},
 		{"invalid literal key", "x", []string{"encrypt", "--generator", gen, "--literal", "a b"}, ExitUsage, `--literal "a b"`},

@@ -13,7 +13,7 @@ import (
 // results of a function that succeeds; a failure keeps stderr to its one
 // line (main prints it).
 func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	gen, setupErr := fn.NewGenerator(os.Getenv)
+	gen, setupErr := newGenerator(stderr)
 	wd, err := os.Getwd()
 	if err != nil {
 		return err

@@ -13,8 +13,9 @@ import (
 func newInstall() *cobra.Command {
 	return &cobra.Command{
 		Use:   "install DIR",
-		Short: "Copy this kmsgen binary to DIR/kmsgen",
+		Short: "Copy this kmsgen binary to DIR/kmsgen, making DIR if needed",
 		Long: `install copies the running kmsgen binary to DIR/kmsgen (mode 0755), atomically,
+making DIR and its parents first when they do not exist (as install -D does),
 so that an init container built on an image without a shell can put kmsgen on a volume
 shared with the container that runs kustomize (the Argo CD repo server, a CMP sidecar).`,
 		Example: `  # Argo CD init container (the kmsgen image has no shell)
@@ -46,6 +47,10 @@ func install(dir string) (string, error) {
 	binary, err := os.ReadFile(self)
 	if err != nil {
 		return "", fmt.Errorf("reading the running binary: %w", err)
+	}
+	// Like install -D: DIR is made with its parents (0755, less the umask).
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("installing into %s: %w", dir, err)
 	}
 	dst := filepath.Join(dir, "kmsgen")
 	if err := atomicfile.Write(dst, binary, 0o755); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -85,7 +86,7 @@ was changed), 2 wrong command line.`,
 		},
 	}
 	cmd.Flags().StringVar(&r.kms.keyID, "key-id", "", "the new key: key ID, key ARN, alias (alias/NAME) or alias ARN (required)")
-	cmd.Flags().StringArrayVar(&r.kms.context, "context", nil, "the new encryption context, one k=v entry per flag (repeatable); without it each generator keeps its own")
+	addContextFlag(cmd, &r.kms.context, "the new encryption context (else each generator keeps its own): "+strings.TrimPrefix(contextFlagUsage, "encryption context "))
 	cmd.Flags().StringArrayVar(&r.addKeyIDs, "add-key-id", nil, "wrap each envelope's data key under this key too, body unchanged (repeatable)")
 	cmd.Flags().StringArrayVar(&r.removeKeyIDs, "remove-key-id", nil, "remove this key ARN's copy of each envelope's data key, body unchanged (repeatable)")
 	return cmd
@@ -105,7 +106,7 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	if err != nil {
 		return err
 	}
-	gen, err := fn.NewGenerator(os.Getenv)
+	gen, err := newGenerator(cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -92,9 +92,9 @@ func TestReencryptCommandLine(t *testing.T) {
 		{"not a KMS key", []string{"--key-id", "arn:aws:s3:::bucket", "app"}, ExitUsage,
 			`kmsgen: --key-id: "arn:aws:s3:::bucket" is not a KMS key or alias ARN (want arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME)` + "\n"},
 		{"context without =", []string{"--key-id", "alias/new", "--context", "app", "app"}, ExitUsage,
-			"kmsgen: --context \"app\": want key=value\n"},
+			"kmsgen: --context \"app\": want k=v, k1=v1,k2=v2 or JSON {\"k\":\"v\"}\n"},
 		{"context key twice", []string{"--key-id", "alias/new", "--context", "a=1", "--context", "a=2", "app"}, ExitUsage,
-			"kmsgen: --context a given twice\n"},
+			"kmsgen: --context: key \"a\" given twice\n"},
 		{"region is the generator's", []string{"--key-id", "alias/new", "--region", "us-east-1", "app"}, ExitUsage,
 			"kmsgen: unknown flag: --region\n"},
 		{"missing path", []string{"--key-id", "alias/new", "missing"}, ExitFailed,
@@ -150,8 +150,8 @@ func TestReencryptOutput(t *testing.T) {
 	want := `reencrypted app/app.env.encrypted (text)
 reencrypted app/secrets.yaml literals[0] (inline text)
 reencrypted app/tls.key.raw (raw)
-updated app/secrets.yaml: KMSSecretGenerator "app-secrets": kms.keyId alias/new, kms.encryptionContext app=new,env=prod
-done: 3 ciphertexts (2 in files, 1 inline) of 1 generator now under alias/new, encryption context app=new,env=prod
+updated app/secrets.yaml: KMSSecretGenerator "app-secrets": kms.keyId alias/new, kms.encryptionContext {"app":"new","env":"prod"}
+done: 3 ciphertexts (2 in files, 1 inline) of 1 generator now under alias/new, encryption context {"app":"new","env":"prod"}
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("stdout (-want +got):\n%s", diff)
@@ -163,12 +163,12 @@ done: 3 ciphertexts (2 in files, 1 inline) of 1 generator now under alias/new, e
 
 	// Again: nothing to do, and nothing called.
 	calls := fake.Calls("ReEncrypt")
-	code, stdout, stderr = runReencrypt(t, "--key-id", "alias/new", "--context", "app=new", "--context", "env=prod", "app/secrets.yaml")
+	code, stdout, stderr = runReencrypt(t, "--key-id", "alias/new", "--context", "app=new,env=prod", "app/secrets.yaml") // the shorthand: the same context
 	if code != ExitOK || stderr != "" {
 		t.Fatalf("second run: exit %d, stderr %q", code, stderr)
 	}
-	want = `unchanged app/secrets.yaml: KMSSecretGenerator "app-secrets": already on kms.keyId alias/new, kms.encryptionContext app=new,env=prod
-nothing to do: every generator already uses kms.keyId alias/new, kms.encryptionContext app=new,env=prod
+	want = `unchanged app/secrets.yaml: KMSSecretGenerator "app-secrets": already on kms.keyId alias/new, kms.encryptionContext {"app":"new","env":"prod"}
+nothing to do: every generator already uses kms.keyId alias/new, kms.encryptionContext {"app":"new","env":"prod"}
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("second run stdout (-want +got):\n%s", diff)

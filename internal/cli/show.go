@@ -39,15 +39,15 @@ KEY: "value" (a Go-quoted string; a value that is not UTF-8 text as KEY: base64:
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runShow(ctx, cmd.OutOrStdout(), args, reveal)
+			return runShow(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, reveal)
 		},
 	}
 	cmd.Flags().BoolVar(&reveal, "reveal", false, "print the values too (to stdout)")
 	return cmd
 }
 
-func runShow(ctx context.Context, w io.Writer, paths []string, reveal bool) error {
-	gen, err := fn.NewGenerator(os.Getenv)
+func runShow(ctx context.Context, w, stderr io.Writer, paths []string, reveal bool) error {
+	gen, err := newGenerator(stderr)
 	if err != nil {
 		return err
 	}

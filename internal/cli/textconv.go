@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,14 +49,14 @@ that git diff still works.
 			if err != nil {
 				return err
 			}
-			return runTextconv(ctx, cmd.OutOrStdout(), args[0], settings)
+			return runTextconv(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], settings)
 		},
 	}
 	k.add(cmd)
 	return cmd
 }
 
-func runTextconv(ctx context.Context, w io.Writer, path string, settings api.KMS) error {
+func runTextconv(ctx context.Context, w, stderr io.Writer, path string, settings api.KMS) error {
 	data, err := limits.ReadFile(path, limits.Ciphertext)
 	if err != nil {
 		return err
@@ -72,7 +71,7 @@ func runTextconv(ctx context.Context, w io.Writer, path string, settings api.KMS
 	if keys := ct.KeyARNs(); keys != nil {
 		fmt.Fprintf(w, "# kmsgen: a multi-key envelope; its data key is wrapped under %s\n", strings.Join(keys, ", "))
 	}
-	kms, err := awskms.FromEnv(os.Getenv)
+	kms, err := newKMS(stderr)
 	if err != nil {
 		return err
 	}
