@@ -41,7 +41,7 @@ done
 host_arch=$(go env GOARCH)
 got=$("./kmsgen_${version}_linux_${host_arch}" version) || fail "kmsgen_${version}_linux_${host_arch} version failed"
 [ "$got" = "$version" ] || fail "kmsgen_${version}_linux_${host_arch} version printed \"$got\", want \"$version\""
-#got=$("./kmsgen_${version}_linux_${host_arch}" --version) || fail "--version failed"
+got=$("./kmsgen_${version}_linux_${host_arch}" --version) || fail "--version failed"
 [ "$got" = "$version" ] || fail "kmsgen --version printed \"$got\", want \"$version\""
 
 sbom=kmsgen_${version}_sbom.cdx.json

@@ -140,6 +140,21 @@ func (f *Failure) Error() string {
 
 func (f *Failure) Unwrap() error { return f.Err }
 
+// Errors returns the failures as fn.Errors, so that failures alike (one
+// denied key, a KMS endpoint that does not answer) are said once with the
+// list of their ciphertexts (fn.Errors.Grouped).
+func (e *Error) Errors() fn.Errors {
+	out := make(fn.Errors, len(e.Failures))
+	for i, f := range e.Failures {
+		source := f.Source
+		if len(f.Also) > 0 {
+			source += fmt.Sprintf(" (the file is also used by %s)", strings.Join(f.Also, ", "))
+		}
+		out[i] = &fn.Error{File: f.Generator.Where, Generator: f.Generator.ID, Field: source, Source: source, Err: f.Err}
+	}
+	return out
+}
+
 // Error is a failed rotation: every failure, and whether KMS was called.
 // No file was changed.
 type Error struct {

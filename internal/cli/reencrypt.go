@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -114,9 +115,7 @@ func (r *reencryptCmd) run(ctx context.Context, cmd *cobra.Command, args []strin
 	res, err := rotate.Paths(ctx, gen.KMS, args, rotate.Options{KeyID: to.KeyID, Context: to.EncryptionContext, LoadRestrictor: gen.Restrictor})
 	var rerr *rotate.Error
 	if errors.As(err, &rerr) {
-		for _, f := range rerr.Failures {
-			fmt.Fprintf(cmd.ErrOrStderr(), "kmsgen: %s\n", fn.OneLine(f))
-		}
+		printFailures(cmd.ErrOrStderr(), rerr)
 		return errors.New(rerr.Summary())
 	}
 	if err != nil {
@@ -140,12 +139,18 @@ func (r *reencryptCmd) runKeys(ctx context.Context, cmd *cobra.Command, args []s
 	var rerr *rotate.Error
 	switch {
 	case errors.As(err, &rerr):
-		for _, f := range rerr.Failures {
-			fmt.Fprintf(cmd.ErrOrStderr(), "kmsgen: %s\n", fn.OneLine(f))
-		}
+		printFailures(cmd.ErrOrStderr(), rerr)
 		return errors.New(rerr.Summary())
 	case err != nil:
 		return err
 	}
 	return res.WriteText(cmd.OutOrStdout())
+}
+
+// printFailures writes a rotation's failures to w, one line each, those
+// alike once with the list of their ciphertexts.
+func printFailures(w io.Writer, rerr *rotate.Error) {
+	for _, g := range rerr.Errors().Grouped() {
+		fmt.Fprintf(w, "kmsgen: %s\n", fn.OneLine(errors.New(g.String())))
+	}
 }

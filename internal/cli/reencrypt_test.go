@@ -200,6 +200,16 @@ func TestReencryptFailureChangesNothing(t *testing.T) {
 			stderr: `kmsgen: app/secrets.yaml: KMSSecretGenerator "app-secrets": literals[0] (inline) (key "TOKEN"): access denied: kms:ReEncrypt on key alias/old in region eu-west-1 (AccessDeniedException: injected); grant the identity running kmsgen kms:ReEncrypt on that key (IAM policy and key policy; a kms:EncryptionContext condition must match kms.encryptionContext), and check that kms.keyId names the key the ciphertext was made with
 kmsgen: 1 of 3 ciphertexts could not be re-encrypted; no file was changed
 `},
+		{name: "every ReEncrypt denied alike: said once, with the ciphertexts",
+			fault: func(c fakekms.Call) *fakekms.Fault {
+				if c.Operation == "ReEncrypt" {
+					return &fakekms.Fault{Code: "AccessDeniedException", Message: "injected"}
+				}
+				return nil
+			},
+			stderr: `kmsgen: app/secrets.yaml: KMSSecretGenerator "app-secrets": access denied: kms:ReEncrypt on key alias/old in region eu-west-1 (AccessDeniedException: injected); grant the identity running kmsgen kms:ReEncrypt on that key (IAM policy and key policy; a kms:EncryptionContext condition must match kms.encryptionContext), and check that kms.keyId names the key the ciphertext was made with (3 sources: envs[0] "app.env.encrypted", literals[0] (inline) (key "TOKEN") and files[0] "tls.key.raw" (key "tls.key"))
+kmsgen: 3 of 3 ciphertexts could not be re-encrypted; no file was changed
+`},
 		{name: "two problems before any call",
 			edit: map[string]string{"app/app.env.encrypted": "A=" + reCanary + "\n", "app/tls.key.raw": ""},
 			stderr: `kmsgen: app/secrets.yaml: KMSSecretGenerator "app-secrets": envs[0] "app.env.encrypted": readable text that is not base64, so not a KMS ciphertext: was the plaintext committed instead of its ciphertext? It was not sent to KMS; encrypt it with ` + "`aws kms encrypt --query CiphertextBlob --output text`" + `
