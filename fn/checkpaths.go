@@ -59,7 +59,7 @@ func (r *CheckReport) Failed() int {
 // Check's findings, a generator that a kustomization lists under resources
 // fails (kustomize emits it as an object and never runs kmsgen), and so
 // does one with a plaintext beside a ciphertext file it names
-// (CiphertextSuffixes; a warning when git ignores the plaintext); a
+// (ciphertextSuffixes; a warning when git ignores the plaintext); a
 // generator nothing runs, a remote base not followed and an exec generator
 // that kustomize build without --enable-exec would drop are warnings. It
 // fails only when nothing can be checked (a path cannot be read, no

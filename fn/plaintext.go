@@ -11,14 +11,14 @@ import (
 	"kmsgen.dev/kmsgen/internal/gittree"
 )
 
-// CiphertextSuffixes are the endings of a ciphertext file's name that, by
+// ciphertextSuffixes are the endings of a ciphertext file's name that, by
 // the habit of the workflow kmsgen replaces (aws kms encrypt of
 // myproject_secrets into myproject_secrets.encrypted), leave the name of
 // the plaintext it was made from when taken off.
-var CiphertextSuffixes = []string{".encrypted", ".enc"}
+var ciphertextSuffixes = []string{".encrypted", ".enc"}
 
 // plaintextBeside finds, for each file source of in whose name ends with
-// one of CiphertextSuffixes, the file without that ending beside it, when
+// one of ciphertextSuffixes, the file without that ending beside it, when
 // that file is not itself a ciphertext: the plaintext the ciphertext was
 // most likely made from, on disk and perhaps committed. Such a file is an
 // error, or a warning when git ignores it (it is on disk but will not be
@@ -35,7 +35,7 @@ func plaintextBeside(ctx context.Context, in Input, r LoadRestrictor) (Errors, [
 		warnings []string
 	)
 	for _, s := range in.Sources {
-		for _, suffix := range CiphertextSuffixes {
+		for _, suffix := range ciphertextSuffixes {
 			if s.Path == "" || !strings.HasSuffix(s.Path, suffix) || len(s.Path) == len(suffix) {
 				continue
 			}
